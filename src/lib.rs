@@ -1,0 +1,7 @@
+//! kedars: an event-driven autoscaler for Kubernetes that accepts KEDA's `keda.sh/v1alpha1`
+//! manifests. The scalers live in the `kedars-scalers` crate; this crate grows the API types,
+//! engine, controller, metrics API and CLI around them.
+
+pub mod cli;
+
+pub use kedars_scalers as scalers;

@@ -3,7 +3,10 @@
 
 use crate::params::{Key, Params, Source};
 
-const AUTH_MODES: Key = Key::new(&["authModes", "authMode"], &[Source::Metadata, Source::Auth]);
+const AUTH_MODES: Key = Key::new(
+    &["authModes", "authMode"],
+    &[Source::Metadata, Source::Auth],
+);
 const BEARER_TOKEN: Key = Key::new(&["bearerToken", "token"], &[Source::Auth]).secret();
 const USERNAME: Key = Key::new(&["username"], &[Source::Auth]);
 const PASSWORD: Key = Key::new(&["password"], &[Source::Auth]).secret();
@@ -41,8 +44,14 @@ pub struct HttpAuth {
 impl std::fmt::Debug for HttpAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpAuth")
-            .field("credential", &self.credential.as_ref().map(|_| "<redacted>"))
-            .field("custom_header", &self.custom_header.as_ref().map(|(h, _)| h))
+            .field(
+                "credential",
+                &self.credential.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "custom_header",
+                &self.custom_header.as_ref().map(|(h, _)| h),
+            )
             .field("client_identity", &self.client_identity.is_some())
             .field("ca", &self.ca_pem.is_some())
             .finish()
@@ -137,17 +146,70 @@ mod tests {
     fn modes() {
         let cases: &[(&str, TriggerContext, Result<(), &str>)] = &[
             ("no auth at all", ctx(&[]), Ok(())),
-            ("bearer with token", ctx(&[("authModes", "bearer"), ("bearerToken", "t0k")]), Ok(())),
-            ("bearer token alias", ctx(&[("authModes", "bearer"), ("token", "t0k")]), Ok(())),
-            ("bearer without token", ctx(&[("authModes", "bearer")]), Err("needs \"bearerToken\"")),
-            ("basic, empty password allowed", ctx(&[("authModes", "basic"), ("username", "u")]), Ok(())),
-            ("basic without username", ctx(&[("authModes", "basic")]), Err("needs \"username\"")),
-            ("bearer and basic together", ctx(&[("authModes", "bearer,basic"), ("token", "t"), ("username", "u")]), Err("at most one")),
-            ("tls needs cert and key", ctx(&[("authModes", "tls"), ("cert", "c")]), Err("needs both \"cert\" and \"key\"")),
-            ("custom needs header and value", ctx(&[("authModes", "custom"), ("customAuthHeader", "X-Api")]), Err("customAuthValue")),
-            ("unknown mode", ctx(&[("authModes", "kerberos")]), Err("value \"kerberos\" is invalid")),
-            ("mode the scaler would ignore", ctx(&[("authModes", "oauth")]), Err("not supported by the prometheus scaler")),
-            ("tls and basic combine", ctx(&[("authModes", "tls, basic"), ("cert", "c"), ("key", "k"), ("username", "u")]), Ok(())),
+            (
+                "bearer with token",
+                ctx(&[("authModes", "bearer"), ("bearerToken", "t0k")]),
+                Ok(()),
+            ),
+            (
+                "bearer token alias",
+                ctx(&[("authModes", "bearer"), ("token", "t0k")]),
+                Ok(()),
+            ),
+            (
+                "bearer without token",
+                ctx(&[("authModes", "bearer")]),
+                Err("needs \"bearerToken\""),
+            ),
+            (
+                "basic, empty password allowed",
+                ctx(&[("authModes", "basic"), ("username", "u")]),
+                Ok(()),
+            ),
+            (
+                "basic without username",
+                ctx(&[("authModes", "basic")]),
+                Err("needs \"username\""),
+            ),
+            (
+                "bearer and basic together",
+                ctx(&[
+                    ("authModes", "bearer,basic"),
+                    ("token", "t"),
+                    ("username", "u"),
+                ]),
+                Err("at most one"),
+            ),
+            (
+                "tls needs cert and key",
+                ctx(&[("authModes", "tls"), ("cert", "c")]),
+                Err("needs both \"cert\" and \"key\""),
+            ),
+            (
+                "custom needs header and value",
+                ctx(&[("authModes", "custom"), ("customAuthHeader", "X-Api")]),
+                Err("customAuthValue"),
+            ),
+            (
+                "unknown mode",
+                ctx(&[("authModes", "kerberos")]),
+                Err("value \"kerberos\" is invalid"),
+            ),
+            (
+                "mode the scaler would ignore",
+                ctx(&[("authModes", "oauth")]),
+                Err("not supported by the prometheus scaler"),
+            ),
+            (
+                "tls and basic combine",
+                ctx(&[
+                    ("authModes", "tls, basic"),
+                    ("cert", "c"),
+                    ("key", "k"),
+                    ("username", "u"),
+                ]),
+                Ok(()),
+            ),
         ];
         for (what, ctx, want) in cases {
             match (parsed(ctx), want) {

@@ -105,7 +105,10 @@ impl fmt::Debug for TriggerContext {
             .field("name", &self.name)
             .field("metadata", &self.metadata)
             .field("auth_params", &self.auth_params.keys().collect::<Vec<_>>())
-            .field("resolved_env", &self.resolved_env.keys().collect::<Vec<_>>())
+            .field(
+                "resolved_env",
+                &self.resolved_env.keys().collect::<Vec<_>>(),
+            )
             .field("metric_type", &self.metric_type)
             .finish()
     }

@@ -102,14 +102,14 @@ mod tests {
     #[test]
     fn ints_follow_json_grammar() {
         let cases: &[(&str, Option<i64>)] = &[
-            ("5", Some(5)),          // plain
-            ("-3", Some(-3)),        // negative is a valid JSON number
-            ("0", Some(0)),          // zero
-            ("5.0", None),           // a float is not an int (json.Unmarshal into int64 fails)
-            ("1e3", None),           // exponent is float syntax
-            ("+5", None),            // JSON has no leading plus
-            ("05", None),            // nor leading zeros
-            ("five", None),          // words
+            ("5", Some(5)),                // plain
+            ("-3", Some(-3)),              // negative is a valid JSON number
+            ("0", Some(0)),                // zero
+            ("5.0", None),  // a float is not an int (json.Unmarshal into int64 fails)
+            ("1e3", None),  // exponent is float syntax
+            ("+5", None),   // JSON has no leading plus
+            ("05", None),   // nor leading zeros
+            ("five", None), // words
             ("9223372036854775808", None), // overflows int64
         ];
         for (input, want) in cases {
@@ -150,19 +150,19 @@ mod tests {
     #[test]
     fn durations() {
         let cases: &[(&str, Option<Duration>)] = &[
-            ("3000", Some(Duration::from_millis(3000))),  // integer milliseconds
-            ("0", Some(Duration::ZERO)),                  // zero
-            ("500ms", Some(Duration::from_millis(500))),  // Go unit
-            ("1.5s", Some(Duration::from_millis(1500))),  // fractional
-            ("1m30s", Some(Duration::from_secs(90))),     // compound
-            ("2h", Some(Duration::from_secs(7200))),      // hours
-            ("10us", Some(Duration::from_micros(10))),    // micro
-            ("-1", None),                                 // negative milliseconds
-            ("-1s", None),                                // negative Go duration
-            ("1", Some(Duration::from_millis(1))),        // bare number means ms
-            ("1d", None),                                 // Go has no day unit
-            ("s", None),                                  // unit without number
-            ("1.5", None),                                // fraction without unit
+            ("3000", Some(Duration::from_millis(3000))), // integer milliseconds
+            ("0", Some(Duration::ZERO)),                 // zero
+            ("500ms", Some(Duration::from_millis(500))), // Go unit
+            ("1.5s", Some(Duration::from_millis(1500))), // fractional
+            ("1m30s", Some(Duration::from_secs(90))),    // compound
+            ("2h", Some(Duration::from_secs(7200))),     // hours
+            ("10us", Some(Duration::from_micros(10))),   // micro
+            ("-1", None),                                // negative milliseconds
+            ("-1s", None),                               // negative Go duration
+            ("1", Some(Duration::from_millis(1))),       // bare number means ms
+            ("1d", None),                                // Go has no day unit
+            ("s", None),                                 // unit without number
+            ("1.5", None),                               // fraction without unit
         ];
         for (input, want) in cases {
             assert_eq!(duration(input).ok(), *want, "input {input:?}");

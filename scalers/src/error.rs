@@ -89,3 +89,34 @@ pub enum ScalerError {
         metric: String,
     },
 }
+
+/// An error and its causes on one line (`error sending request: tcp connect error: Connection
+/// refused`): client libraries often put the useful part in a source, not the top message.
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn causes_are_joined_once() {
+        let e = Outer(std::io::Error::other("inner reason"));
+        assert_eq!(with_causes(&e), "outer: inner reason");
+    }
+}

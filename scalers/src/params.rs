@@ -93,8 +93,11 @@ impl<'a> Params<'a> {
     pub fn find(&self, key: &Key) -> Option<Found<'a>> {
         key.order.iter().find_map(|&source| {
             key.names.iter().find_map(|&name| {
-                self.lookup(name, source)
-                    .map(|value| Found { name, source, value })
+                self.lookup(name, source).map(|value| Found {
+                    name,
+                    source,
+                    value,
+                })
             })
         })
     }
@@ -245,7 +248,10 @@ impl<'a> Params<'a> {
 mod tests {
     use super::*;
 
-    const HOST: Key = Key::new(&["host", "hosts"], &[Source::Metadata, Source::Env, Source::Auth]);
+    const HOST: Key = Key::new(
+        &["host", "hosts"],
+        &[Source::Metadata, Source::Env, Source::Auth],
+    );
     const PASSWORD: Key = Key::new(&["password"], &[Source::Auth, Source::Env]).secret();
     const LENGTH: Key = Key::new(&["listLength"], METADATA);
 
@@ -255,11 +261,18 @@ mod tests {
 
     #[test]
     fn lookup_order_and_aliases() {
-        let cases: &[(&str, TriggerContext, Option<(&str, Source, &str)>)] = &[
+        type Row = (
+            &'static str,
+            TriggerContext,
+            Option<(&'static str, Source, &'static str)>,
+        );
+        let cases: &[Row] = &[
             ("absent everywhere", ctx(), None),
             (
                 "metadata wins over auth",
-                ctx().with_metadata([("host", "m")]).with_auth_params([("host", "a")]),
+                ctx()
+                    .with_metadata([("host", "m")])
+                    .with_auth_params([("host", "a")]),
                 Some(("host", Source::Metadata, "m")),
             ),
             (
@@ -269,7 +282,9 @@ mod tests {
             ),
             (
                 "empty counts as absent, falls through to auth",
-                ctx().with_metadata([("host", "  ")]).with_auth_params([("host", "a")]),
+                ctx()
+                    .with_metadata([("host", "  ")])
+                    .with_auth_params([("host", "a")]),
                 Some(("host", Source::Auth, "a")),
             ),
             (

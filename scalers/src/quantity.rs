@@ -23,7 +23,10 @@ impl MilliQuantity {
         }
         // As KEDA does: print with three decimals and read the digits back, which is exact where
         // `value * 1000.0` would pick up binary rounding error. Beyond i128, saturate.
-        let digits: String = format!("{value:.3}").chars().filter(|c| *c != '.').collect();
+        let digits: String = format!("{value:.3}")
+            .chars()
+            .filter(|c| *c != '.')
+            .collect();
         MilliQuantity(digits.parse().unwrap_or(i128::MAX))
     }
 
@@ -75,8 +78,8 @@ mod tests {
             (1.0, "1"),
             (1.5, "1500m"),
             (0.001, "1m"),
-            (0.0004, "0"),     // below milli precision rounds away, as %.3f does
-            (0.0005, "1m"),    // half rounds up
+            (0.0004, "0"),  // below milli precision rounds away, as %.3f does
+            (0.0005, "1m"), // half rounds up
             (12.0, "12"),
             (1500.0, "1500"),
             (15000.0, "15k"),
@@ -89,14 +92,22 @@ mod tests {
             (123.456, "123456m"),
         ];
         for (value, want) in cases {
-            assert_eq!(MilliQuantity::from_f64(*value).to_string(), *want, "value {value}");
+            assert_eq!(
+                MilliQuantity::from_f64(*value).to_string(),
+                *want,
+                "value {value}"
+            );
         }
     }
 
     #[test]
     fn unusable_values_are_zero() {
         for value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.0, -0.0001] {
-            assert_eq!(MilliQuantity::from_f64(value), MilliQuantity::ZERO, "value {value}");
+            assert_eq!(
+                MilliQuantity::from_f64(value),
+                MilliQuantity::ZERO,
+                "value {value}"
+            );
         }
     }
 

@@ -44,9 +44,10 @@ mod tests {
 
     #[test]
     fn unknown_type_names_the_known_ones() {
-        let err = build(&TriggerContext::new("rabbitmq-typo", 0), &Connections::new(
-            crate::scaler::DEFAULT_TIMEOUT,
-        ))
+        let err = build(
+            &TriggerContext::new("rabbitmq-typo", 0),
+            &Connections::new(crate::scaler::DEFAULT_TIMEOUT),
+        )
         .err()
         .expect("unknown type must fail");
         assert_eq!(

@@ -18,7 +18,10 @@ fn with_auth() -> String {
     service("KEDARS_TEST_REDIS_AUTH", "127.0.0.1:6380")
 }
 fn cluster() -> String {
-    service("KEDARS_TEST_REDIS_CLUSTER", "127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002")
+    service(
+        "KEDARS_TEST_REDIS_CLUSTER",
+        "127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002",
+    )
 }
 fn sentinel() -> String {
     service("KEDARS_TEST_REDIS_SENTINEL", "127.0.0.1:26379")
@@ -70,13 +73,28 @@ async fn list_lengths_and_activation() {
         }
         let activation = activation.to_string();
         let s = scaler(
-            &trigger("redis", &[("address", &standalone()), ("listName", &list), ("activationListLength", &activation)]),
+            &trigger(
+                "redis",
+                &[
+                    ("address", &standalone()),
+                    ("listName", &list),
+                    ("activationListLength", &activation),
+                ],
+            ),
             &connections,
         );
-        assert_eq!(read(s.as_ref()).await.unwrap(), (length as f64, want_active), "{what}");
+        assert_eq!(
+            read(s.as_ref()).await.unwrap(),
+            (length as f64, want_active),
+            "{what}"
+        );
         let _: () = conn.del(&list).await.unwrap();
     }
-    assert_eq!(connections.endpoint_counts().redis, 1, "every trigger shared one connection");
+    assert_eq!(
+        connections.endpoint_counts().redis,
+        1,
+        "every trigger shared one connection"
+    );
 }
 
 #[tokio::test]
@@ -85,17 +103,35 @@ async fn other_collection_types_and_wrong_type() {
     let connections = Connections::new(Duration::from_secs(3));
     let (set, zset, hash, string) = (unique("set"), unique("zset"), unique("hash"), unique("str"));
     let _: () = conn.sadd(&set, &["a", "b", "c"]).await.unwrap();
-    let _: () = conn.zadd_multiple(&zset, &[(1, "a"), (2, "b")]).await.unwrap();
-    let _: () = conn.hset_multiple(&hash, &[("a", 1), ("b", 2), ("c", 3), ("d", 4)]).await.unwrap();
+    let _: () = conn
+        .zadd_multiple(&zset, &[(1, "a"), (2, "b")])
+        .await
+        .unwrap();
+    let _: () = conn
+        .hset_multiple(&hash, &[("a", 1), ("b", 2), ("c", 3), ("d", 4)])
+        .await
+        .unwrap();
     let _: () = conn.set(&string, "x").await.unwrap();
     for (key, want) in [(&set, 3.0), (&zset, 2.0), (&hash, 4.0)] {
-        let s = scaler(&trigger("redis", &[("address", &standalone()), ("listName", key)]), &connections);
+        let s = scaler(
+            &trigger("redis", &[("address", &standalone()), ("listName", key)]),
+            &connections,
+        );
         assert_eq!(read(s.as_ref()).await.unwrap().0, want, "{key}");
     }
-    let s = scaler(&trigger("redis", &[("address", &standalone()), ("listName", &string)]), &connections);
+    let s = scaler(
+        &trigger(
+            "redis",
+            &[("address", &standalone()), ("listName", &string)],
+        ),
+        &connections,
+    );
     let err = read(s.as_ref()).await.unwrap_err();
     assert!(matches!(err, ScalerError::Query { .. }), "{err:?}");
-    assert!(err.to_string().contains("unsupported key type: string"), "{err}");
+    assert!(
+        err.to_string().contains("unsupported key type: string"),
+        "{err}"
+    );
     let _: () = conn.del(&[&set, &zset, &hash, &string]).await.unwrap();
 }
 
@@ -105,8 +141,21 @@ async fn database_index_selects_the_database() {
     let list = unique("db3");
     let _: () = conn.rpush(&list, &[1, 2]).await.unwrap();
     let connections = Connections::new(Duration::from_secs(3));
-    let in_db3 = scaler(&trigger("redis", &[("address", &standalone()), ("listName", &list), ("databaseIndex", "3")]), &connections);
-    let in_db0 = scaler(&trigger("redis", &[("address", &standalone()), ("listName", &list)]), &connections);
+    let in_db3 = scaler(
+        &trigger(
+            "redis",
+            &[
+                ("address", &standalone()),
+                ("listName", &list),
+                ("databaseIndex", "3"),
+            ],
+        ),
+        &connections,
+    );
+    let in_db0 = scaler(
+        &trigger("redis", &[("address", &standalone()), ("listName", &list)]),
+        &connections,
+    );
     assert_eq!(read(in_db3.as_ref()).await.unwrap().0, 2.0);
     assert_eq!(read(in_db0.as_ref()).await.unwrap().0, 0.0);
     let _: () = conn.del(&list).await.unwrap();
@@ -121,40 +170,98 @@ async fn password_acl_user_and_wrong_credentials() {
 
     let by_password = trigger("redis", &[("address", &with_auth()), ("listName", &list)])
         .with_auth_params([("password", AUTH_PASSWORD)]);
-    assert_eq!(read(scaler(&by_password, &connections).as_ref()).await.unwrap().0, 3.0);
+    assert_eq!(
+        read(scaler(&by_password, &connections).as_ref())
+            .await
+            .unwrap()
+            .0,
+        3.0
+    );
 
-    let by_acl_user = trigger("redis", &[("address", &with_auth()), ("listName", &list), ("username", "scaler")])
-        .with_auth_params([("password", "scaler-pass")]);
-    assert_eq!(read(scaler(&by_acl_user, &connections).as_ref()).await.unwrap().0, 3.0);
+    let by_acl_user = trigger(
+        "redis",
+        &[
+            ("address", &with_auth()),
+            ("listName", &list),
+            ("username", "scaler"),
+        ],
+    )
+    .with_auth_params([("password", "scaler-pass")]);
+    assert_eq!(
+        read(scaler(&by_acl_user, &connections).as_ref())
+            .await
+            .unwrap()
+            .0,
+        3.0
+    );
 
-    let by_env = trigger("redis", &[("address", &with_auth()), ("listName", &list), ("passwordFromEnv", "REDIS_PASSWORD")])
-        .with_resolved_env([("REDIS_PASSWORD", AUTH_PASSWORD)]);
-    assert_eq!(read(scaler(&by_env, &connections).as_ref()).await.unwrap().0, 3.0);
+    let by_env = trigger(
+        "redis",
+        &[
+            ("address", &with_auth()),
+            ("listName", &list),
+            ("passwordFromEnv", "REDIS_PASSWORD"),
+        ],
+    )
+    .with_resolved_env([("REDIS_PASSWORD", AUTH_PASSWORD)]);
+    assert_eq!(
+        read(scaler(&by_env, &connections).as_ref())
+            .await
+            .unwrap()
+            .0,
+        3.0
+    );
 
     let wrong = trigger("redis", &[("address", &with_auth()), ("listName", &list)])
         .with_auth_params([("password", "wrong-password-123")]);
-    let err = read(scaler(&wrong, &connections).as_ref()).await.unwrap_err().to_string();
+    let err = read(scaler(&wrong, &connections).as_ref())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("redis: connection failed"), "{err}");
-    assert!(!err.contains("wrong-password-123"), "the password leaked: {err}");
+    assert!(
+        !err.contains("wrong-password-123"),
+        "the password leaked: {err}"
+    );
 
     let none = trigger("redis", &[("address", &with_auth()), ("listName", &list)]);
-    let err = read(scaler(&none, &connections).as_ref()).await.unwrap_err().to_string();
+    let err = read(scaler(&none, &connections).as_ref())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.to_lowercase().contains("auth"), "{err}");
     let _: () = conn.del(&list).await.unwrap();
 }
 
 #[tokio::test]
 async fn cluster_reads_keys_on_every_node() {
-    let seeds: Vec<String> = cluster().split(',').map(|a| format!("redis://{a}")).collect();
-    let mut conn = redis::cluster::ClusterClient::new(seeds).unwrap().get_async_connection().await.unwrap();
+    let seeds: Vec<String> = cluster()
+        .split(',')
+        .map(|a| format!("redis://{a}"))
+        .collect();
+    let mut conn = redis::cluster::ClusterClient::new(seeds)
+        .unwrap()
+        .get_async_connection()
+        .await
+        .unwrap();
     let connections = Connections::new(Duration::from_secs(3));
     // Enough lists that their slots land on all three masters.
     for n in 1..=9usize {
         let list = unique("cluster");
         let items: Vec<usize> = (0..n).collect();
         let _: () = conn.rpush(&list, items).await.unwrap();
-        let s = scaler(&trigger("redis-cluster", &[("addresses", &cluster()), ("listName", &list)]), &connections);
-        assert_eq!(read(s.as_ref()).await.unwrap(), (n as f64, true), "list {list}");
+        let s = scaler(
+            &trigger(
+                "redis-cluster",
+                &[("addresses", &cluster()), ("listName", &list)],
+            ),
+            &connections,
+        );
+        assert_eq!(
+            read(s.as_ref()).await.unwrap(),
+            (n as f64, true),
+            "list {list}"
+        );
         let _: () = conn.del(&list).await.unwrap();
     }
     assert_eq!(connections.endpoint_counts().redis, 1);
@@ -168,17 +275,53 @@ async fn sentinel_finds_the_master() {
     let _: () = master.rpush(&list, &[1, 2, 3, 4]).await.unwrap();
     let connections = Connections::new(Duration::from_secs(3));
 
-    let with_sentinel_auth = trigger("redis-sentinel", &[("addresses", &sentinel()), ("listName", &list), ("sentinelMaster", "mymaster")])
-        .with_auth_params([("password", MASTER_PASSWORD), ("sentinelPassword", SENTINEL_PASSWORD)]);
-    assert_eq!(read(scaler(&with_sentinel_auth, &connections).as_ref()).await.unwrap(), (4.0, true));
+    let with_sentinel_auth = trigger(
+        "redis-sentinel",
+        &[
+            ("addresses", &sentinel()),
+            ("listName", &list),
+            ("sentinelMaster", "mymaster"),
+        ],
+    )
+    .with_auth_params([
+        ("password", MASTER_PASSWORD),
+        ("sentinelPassword", SENTINEL_PASSWORD),
+    ]);
+    assert_eq!(
+        read(scaler(&with_sentinel_auth, &connections).as_ref())
+            .await
+            .unwrap(),
+        (4.0, true)
+    );
 
-    let open_sentinel = trigger("redis-sentinel", &[("addresses", &sentinel_without_auth()), ("listName", &list), ("sentinelMaster", "mymaster")])
-        .with_auth_params([("password", MASTER_PASSWORD)]);
-    assert_eq!(read(scaler(&open_sentinel, &connections).as_ref()).await.unwrap(), (4.0, true));
+    let open_sentinel = trigger(
+        "redis-sentinel",
+        &[
+            ("addresses", &sentinel_without_auth()),
+            ("listName", &list),
+            ("sentinelMaster", "mymaster"),
+        ],
+    )
+    .with_auth_params([("password", MASTER_PASSWORD)]);
+    assert_eq!(
+        read(scaler(&open_sentinel, &connections).as_ref())
+            .await
+            .unwrap(),
+        (4.0, true)
+    );
 
-    let unknown_master = trigger("redis-sentinel", &[("addresses", &sentinel_without_auth()), ("listName", &list), ("sentinelMaster", "nosuchmaster")])
-        .with_auth_params([("password", MASTER_PASSWORD)]);
-    let err = read(scaler(&unknown_master, &connections).as_ref()).await.unwrap_err();
+    let unknown_master = trigger(
+        "redis-sentinel",
+        &[
+            ("addresses", &sentinel_without_auth()),
+            ("listName", &list),
+            ("sentinelMaster", "nosuchmaster"),
+        ],
+    )
+    .with_auth_params([("password", MASTER_PASSWORD)]);
+    let err = read(scaler(&unknown_master, &connections).as_ref())
+        .await
+        .unwrap_err();
     assert!(matches!(err, ScalerError::Connection { .. }), "{err:?}");
     let _: () = master.del(&list).await.unwrap();
 }
@@ -191,15 +334,31 @@ async fn outage_costs_one_timeout_and_recovery_is_automatic() {
     let mut proxy = Proxy::start(&standalone()).await;
     let timeout = Duration::from_millis(800);
     let connections = Connections::new(timeout);
-    let s = scaler(&trigger("redis", &[("address", &proxy.addr.to_string()), ("listName", &list)]), &connections);
+    let s = scaler(
+        &trigger(
+            "redis",
+            &[("address", &proxy.addr.to_string()), ("listName", &list)],
+        ),
+        &connections,
+    );
     assert_eq!(read(s.as_ref()).await.unwrap().0, 2.0);
 
     // The source dies: an error, quickly.
     proxy.cut().await;
     let started = Instant::now();
     let err = read(s.as_ref()).await.unwrap_err();
-    assert!(started.elapsed() < timeout + Duration::from_millis(500), "took {:?}", started.elapsed());
-    assert!(matches!(err, ScalerError::Connection { .. } | ScalerError::Timeout { .. }), "{err:?}");
+    assert!(
+        started.elapsed() < timeout + Duration::from_millis(500),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(
+            err,
+            ScalerError::Connection { .. } | ScalerError::Timeout { .. }
+        ),
+        "{err:?}"
+    );
 
     // The source stalls: one timeout, not a hang.
     proxy.hang().await;
@@ -207,7 +366,13 @@ async fn outage_costs_one_timeout_and_recovery_is_automatic() {
     let err = read(s.as_ref()).await.unwrap_err();
     let took = started.elapsed();
     assert!(took < timeout + Duration::from_millis(500), "took {took:?}");
-    assert!(matches!(err, ScalerError::Timeout { .. } | ScalerError::Connection { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ScalerError::Timeout { .. } | ScalerError::Connection { .. }
+        ),
+        "{err:?}"
+    );
 
     // The source is back: the same scaler reads again.
     proxy.restore().await;

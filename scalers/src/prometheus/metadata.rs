@@ -110,34 +110,118 @@ mod tests {
 
     #[test]
     fn parse_table() {
-        let cases: Vec<(&str, Vec<(&str, &str)>, Result<(), &str>)> = vec![
+        type Row = (
+            &'static str,
+            Vec<(&'static str, &'static str)>,
+            Result<(), &'static str>,
+        );
+        let cases: Vec<Row> = vec![
             ("the documented minimal trigger", with(&[]), Ok(())),
-            ("activation threshold as float", with(&[("activationThreshold", "2.5")]), Ok(())),
-            ("threshold in exponent form", with(&[("threshold", "1e3")]), Ok(())),
-            ("query parameters map", with(&[("queryParameters", "key-1=value-1,key-2=value-2")]), Ok(())),
-            ("custom headers map", with(&[("customHeaders", "X-Client-Id=cid,X-Tenant-Id=tid")]), Ok(())),
-            ("timeout as Go duration", with(&[("timeout", "500ms")]), Ok(())),
-            ("timeout as milliseconds", with(&[("timeout", "1000")]), Ok(())),
-            ("missing serverAddress", vec![("query", "up"), ("threshold", "1")], Err("missing required parameter \"serverAddress\"")),
-            ("serverAddress not a URL", with(&[("serverAddress", "localhost:9090")]), Err("parameter \"serverAddress\" value \"localhost:9090\" is invalid")),
-            ("missing query", vec![("serverAddress", "http://p:9090"), ("threshold", "1")], Err("missing required parameter \"query\"")),
-            ("missing threshold", vec![("serverAddress", "http://p:9090"), ("query", "up")], Err("missing required parameter \"threshold\"")),
-            ("threshold not a number", with(&[("threshold", "lots")]), Err("parameter \"threshold\" value \"lots\" is invalid: expected a number")),
-            ("activation threshold not a number", with(&[("activationThreshold", "x")]), Err("\"activationThreshold\" value \"x\"")),
-            ("ignoreNullValues not a bool", with(&[("ignoreNullValues", "yes")]), Err("\"ignoreNullValues\" value \"yes\" is invalid: expected a boolean")),
-            ("unsafeSsl not a bool", with(&[("unsafeSsl", "sure")]), Err("\"unsafeSsl\" value \"sure\"")),
-            ("queryParameters malformed", with(&[("queryParameters", "a=1,b")]), Err("\"queryParameters\" value \"a=1,b\"")),
-            ("negative timeout", with(&[("timeout", "-5")]), Err("\"timeout\" value \"-5\"")),
-            ("zero timeout", with(&[("timeout", "0")]), Err("greater than zero")),
-            ("AWS SigV4 is not supported yet", with(&[("awsRegion", "eu-west-1")]), Err("\"awsRegion\" asks for cloud identity")),
-            ("all problems reported at once", vec![("threshold", "x")], Err("missing required parameter \"serverAddress\"")),
+            (
+                "activation threshold as float",
+                with(&[("activationThreshold", "2.5")]),
+                Ok(()),
+            ),
+            (
+                "threshold in exponent form",
+                with(&[("threshold", "1e3")]),
+                Ok(()),
+            ),
+            (
+                "query parameters map",
+                with(&[("queryParameters", "key-1=value-1,key-2=value-2")]),
+                Ok(()),
+            ),
+            (
+                "custom headers map",
+                with(&[("customHeaders", "X-Client-Id=cid,X-Tenant-Id=tid")]),
+                Ok(()),
+            ),
+            (
+                "timeout as Go duration",
+                with(&[("timeout", "500ms")]),
+                Ok(()),
+            ),
+            (
+                "timeout as milliseconds",
+                with(&[("timeout", "1000")]),
+                Ok(()),
+            ),
+            (
+                "missing serverAddress",
+                vec![("query", "up"), ("threshold", "1")],
+                Err("missing required parameter \"serverAddress\""),
+            ),
+            (
+                "serverAddress not a URL",
+                with(&[("serverAddress", "localhost:9090")]),
+                Err("parameter \"serverAddress\" value \"localhost:9090\" is invalid"),
+            ),
+            (
+                "missing query",
+                vec![("serverAddress", "http://p:9090"), ("threshold", "1")],
+                Err("missing required parameter \"query\""),
+            ),
+            (
+                "missing threshold",
+                vec![("serverAddress", "http://p:9090"), ("query", "up")],
+                Err("missing required parameter \"threshold\""),
+            ),
+            (
+                "threshold not a number",
+                with(&[("threshold", "lots")]),
+                Err("parameter \"threshold\" value \"lots\" is invalid: expected a number"),
+            ),
+            (
+                "activation threshold not a number",
+                with(&[("activationThreshold", "x")]),
+                Err("\"activationThreshold\" value \"x\""),
+            ),
+            (
+                "ignoreNullValues not a bool",
+                with(&[("ignoreNullValues", "yes")]),
+                Err("\"ignoreNullValues\" value \"yes\" is invalid: expected a boolean"),
+            ),
+            (
+                "unsafeSsl not a bool",
+                with(&[("unsafeSsl", "sure")]),
+                Err("\"unsafeSsl\" value \"sure\""),
+            ),
+            (
+                "queryParameters malformed",
+                with(&[("queryParameters", "a=1,b")]),
+                Err("\"queryParameters\" value \"a=1,b\""),
+            ),
+            (
+                "negative timeout",
+                with(&[("timeout", "-5")]),
+                Err("\"timeout\" value \"-5\""),
+            ),
+            (
+                "zero timeout",
+                with(&[("timeout", "0")]),
+                Err("greater than zero"),
+            ),
+            (
+                "AWS SigV4 is not supported yet",
+                with(&[("awsRegion", "eu-west-1")]),
+                Err("\"awsRegion\" asks for cloud identity"),
+            ),
+            (
+                "all problems reported at once",
+                vec![("threshold", "x")],
+                Err("missing required parameter \"serverAddress\""),
+            ),
         ];
         for (what, metadata, want) in cases {
             match (parse(&ctx(&metadata)), want) {
                 (Ok(_), Ok(())) => {}
                 (Err(e), Err(fragment)) => {
                     let e = e.to_string();
-                    assert!(e.starts_with("error parsing prometheus metadata: "), "{what}: {e}");
+                    assert!(
+                        e.starts_with("error parsing prometheus metadata: "),
+                        "{what}: {e}"
+                    );
                     assert!(e.contains(fragment), "{what}: {e}");
                 }
                 (got, want) => panic!("{what}: got {got:?}, want {want:?}"),
@@ -148,7 +232,10 @@ mod tests {
     #[test]
     fn defaults() {
         let m = parse(&ctx(BASE)).unwrap();
-        assert!(m.ignore_null_values, "KEDA defaults ignoreNullValues to true");
+        assert!(
+            m.ignore_null_values,
+            "KEDA defaults ignoreNullValues to true"
+        );
         assert!(!m.unsafe_ssl);
         assert_eq!(m.activation_threshold, 0.0);
         assert_eq!(m.timeout, None);

@@ -14,7 +14,7 @@ use reqwest::Client;
 use crate::auth::Credential;
 use crate::connections::Connections;
 use crate::context::TriggerContext;
-use crate::error::{ParamProblem, ParseError, ScalerError};
+use crate::error::{ParamProblem, ParseError, ScalerError, with_causes};
 use crate::metric_name;
 use crate::quantity::MilliQuantity;
 use crate::redact::Redactor;
@@ -37,11 +37,12 @@ pub fn build(
     connections: &Arc<Connections>,
 ) -> Result<Box<dyn Scaler>, ParseError> {
     let metadata = metadata::parse(ctx)?;
-    let client = client::shared_client(connections, &metadata.auth, metadata.unsafe_ssl)
-        .map_err(|message| ParseError {
+    let client = client::shared_client(connections, &metadata.auth, metadata.unsafe_ssl).map_err(
+        |message| ParseError {
             trigger_type: ctx.trigger_type.clone(),
             problems: vec![ParamProblem::Other(message)],
-        })?;
+        },
+    )?;
     let mut secrets = ctx.secret_values();
     secrets.extend(metadata.server_address.password().map(str::to_string));
     Ok(Box::new(PrometheusScaler {
@@ -67,7 +68,9 @@ impl PrometheusScaler {
         {
             let mut query = url.query_pairs_mut();
             query.append_pair("query", &md.query);
-            query.append_pair("time", &now.to_rfc3339_opts(SecondsFormat::Secs, true));
+            // KEDA truncates to the second, which can miss a sample scraped within the last
+            // second; milliseconds cost nothing and keep the value as fresh as the source.
+            query.append_pair("time", &now.to_rfc3339_opts(SecondsFormat::Millis, true));
             if let Some(namespace) = &md.namespace {
                 query.append_pair("namespace", namespace);
             }
@@ -96,13 +99,16 @@ impl PrometheusScaler {
         };
         let response = request.send().await.map_err(|e| ScalerError::Connection {
             scaler: SCALER,
-            message: self.redactor.scrub(&e.without_url().to_string()),
+            message: self.redactor.scrub(&with_causes(&e.without_url())),
         })?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| ScalerError::Connection {
-            scaler: SCALER,
-            message: self.redactor.scrub(&e.without_url().to_string()),
-        })?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| ScalerError::Connection {
+                scaler: SCALER,
+                message: self.redactor.scrub(&with_causes(&e.without_url())),
+            })?;
         let fail = |message: String| ScalerError::Query {
             scaler: SCALER,
             message: self.redactor.scrub(&message),
@@ -175,7 +181,7 @@ mod tests {
         assert_eq!(
             s.query_url(now).as_str(),
             "http://prom.monitoring:9090/prefix/api/v1/query?\
-             query=sum%28rate%28x%7Ba%3D%22b%22%7D%5B2m%5D%29%29&time=2026-11-27T08%3A30%3A00Z\
+             query=sum%28rate%28x%7Ba%3D%22b%22%7D%5B2m%5D%29%29&time=2026-11-27T08%3A30%3A00.000Z\
              &namespace=team-a&dedup=true&partial_response=false"
         );
     }
@@ -196,7 +202,11 @@ mod tests {
     #[test]
     fn bad_ca_is_a_build_error_without_the_pem() {
         let ctx = TriggerContext::new("prometheus", 0)
-            .with_metadata([("serverAddress", "https://p:9090"), ("query", "up"), ("threshold", "1")])
+            .with_metadata([
+                ("serverAddress", "https://p:9090"),
+                ("query", "up"),
+                ("threshold", "1"),
+            ])
             .with_auth_params([("ca", "not-a-pem-SECRETISH")]);
         let err = build(&ctx, &Connections::new(scaler::DEFAULT_TIMEOUT))
             .err()

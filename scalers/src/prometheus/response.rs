@@ -20,7 +20,9 @@ pub fn interpret(body: &[u8], query: &str, ignore_null_values: bool) -> Result<A
         if ignore_null_values {
             Ok(Answer::Empty)
         } else {
-            Err(format!("prometheus metrics 'prometheus' target may be lost, {what}"))
+            Err(format!(
+                "prometheus metrics 'prometheus' target may be lost, {what}"
+            ))
         }
     };
     let results = match json.pointer("/data/result") {
@@ -30,7 +32,11 @@ pub fn interpret(body: &[u8], query: &str, ignore_null_values: bool) -> Result<A
     let series = match results.as_slice() {
         [] => return empty("the result is empty"),
         [one] => one,
-        _ => return Err(format!("prometheus query {query} returned multiple elements")),
+        _ => {
+            return Err(format!(
+                "prometheus query {query} returned multiple elements"
+            ));
+        }
     };
     // A matrix result has `values`, not `value`: KEDA treats that as an empty value list.
     let value = match series.get("value") {
@@ -45,17 +51,25 @@ pub fn interpret(body: &[u8], query: &str, ignore_null_values: bool) -> Result<A
     let number = match sample {
         // KEDA reads a null sample as -1, which is served as 0 and is never active.
         Value::Null => -1.0,
-        Value::String(text) => parse_go_float(text)
-            .ok_or_else(|| format!("prometheus query returned a sample that is not a number: {text:?}"))?,
+        Value::String(text) => parse_go_float(text).ok_or_else(|| {
+            format!("prometheus query returned a sample that is not a number: {text:?}")
+        })?,
         Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
-        other => return Err(format!("prometheus query returned a sample that is not a number: {other}")),
+        other => {
+            return Err(format!(
+                "prometheus query returned a sample that is not a number: {other}"
+            ));
+        }
     };
     if number.is_finite() {
         Ok(Answer::Value(number))
     } else if ignore_null_values {
         Ok(Answer::Value(0.0))
     } else {
-        Err(format!("prometheus query returns {}", go_float_name(number)))
+        Err(format!(
+            "prometheus query returns {}",
+            go_float_name(number)
+        ))
     }
 }
 
@@ -82,7 +96,9 @@ fn go_float_name(value: f64) -> String {
 /// The error Prometheus explains a non-2xx answer with, when it sent one.
 pub fn error_detail(body: &[u8]) -> Option<String> {
     let json: Value = serde_json::from_slice(body).ok()?;
-    json.get("error").and_then(Value::as_str).map(str::to_string)
+    json.get("error")
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 #[cfg(test)]
@@ -106,24 +122,109 @@ mod tests {
         let scalar_like = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[]}]}}"#;
         let short = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1]}]}}"#;
         let cases: Vec<(&str, String, bool, Result<Answer, &str>)> = vec![
-            ("one series", vector(&["\"42.5\""]), true, Ok(Answer::Value(42.5))),
-            ("integer sample", vector(&["\"7\""]), false, Ok(Answer::Value(7.0))),
-            ("negative passes through (clamped later)", vector(&["\"-3\""]), false, Ok(Answer::Value(-3.0))),
-            ("empty result tolerated", vector(&[]), true, Ok(Answer::Empty)),
-            ("empty result refused", vector(&[]), false, Err("target may be lost, the result is empty")),
-            ("two series", vector(&["\"1\"", "\"2\""]), true, Err("prometheus query up returned multiple elements")),
-            ("null sample is -1", vector(&["null"]), false, Ok(Answer::Value(-1.0))),
-            ("NaN tolerated as 0", vector(&["\"NaN\""]), true, Ok(Answer::Value(0.0))),
-            ("NaN refused", vector(&["\"NaN\""]), false, Err("prometheus query returns NaN")),
-            ("+Inf refused", vector(&["\"+Inf\""]), false, Err("prometheus query returns +Inf")),
-            ("-Inf tolerated", vector(&["\"-Inf\""]), true, Ok(Answer::Value(0.0))),
-            ("garbage sample", vector(&["\"abc\""]), true, Err("not a number")),
-            ("matrix result has no value", matrix.to_string(), true, Ok(Answer::Empty)),
-            ("matrix refused without ignoreNullValues", matrix.to_string(), false, Err("the value list is empty")),
-            ("empty value list", scalar_like.to_string(), false, Err("the value list is empty")),
-            ("value without sample", short.to_string(), true, Err("didn't return enough values")),
+            (
+                "one series",
+                vector(&["\"42.5\""]),
+                true,
+                Ok(Answer::Value(42.5)),
+            ),
+            (
+                "integer sample",
+                vector(&["\"7\""]),
+                false,
+                Ok(Answer::Value(7.0)),
+            ),
+            (
+                "negative passes through (clamped later)",
+                vector(&["\"-3\""]),
+                false,
+                Ok(Answer::Value(-3.0)),
+            ),
+            (
+                "empty result tolerated",
+                vector(&[]),
+                true,
+                Ok(Answer::Empty),
+            ),
+            (
+                "empty result refused",
+                vector(&[]),
+                false,
+                Err("target may be lost, the result is empty"),
+            ),
+            (
+                "two series",
+                vector(&["\"1\"", "\"2\""]),
+                true,
+                Err("prometheus query up returned multiple elements"),
+            ),
+            (
+                "null sample is -1",
+                vector(&["null"]),
+                false,
+                Ok(Answer::Value(-1.0)),
+            ),
+            (
+                "NaN tolerated as 0",
+                vector(&["\"NaN\""]),
+                true,
+                Ok(Answer::Value(0.0)),
+            ),
+            (
+                "NaN refused",
+                vector(&["\"NaN\""]),
+                false,
+                Err("prometheus query returns NaN"),
+            ),
+            (
+                "+Inf refused",
+                vector(&["\"+Inf\""]),
+                false,
+                Err("prometheus query returns +Inf"),
+            ),
+            (
+                "-Inf tolerated",
+                vector(&["\"-Inf\""]),
+                true,
+                Ok(Answer::Value(0.0)),
+            ),
+            (
+                "garbage sample",
+                vector(&["\"abc\""]),
+                true,
+                Err("not a number"),
+            ),
+            (
+                "matrix result has no value",
+                matrix.to_string(),
+                true,
+                Ok(Answer::Empty),
+            ),
+            (
+                "matrix refused without ignoreNullValues",
+                matrix.to_string(),
+                false,
+                Err("the value list is empty"),
+            ),
+            (
+                "empty value list",
+                scalar_like.to_string(),
+                false,
+                Err("the value list is empty"),
+            ),
+            (
+                "value without sample",
+                short.to_string(),
+                true,
+                Err("didn't return enough values"),
+            ),
             ("not JSON", "<html>".to_string(), true, Err("not JSON")),
-            ("no data field", r#"{"status":"success"}"#.to_string(), false, Err("the result is empty")),
+            (
+                "no data field",
+                r#"{"status":"success"}"#.to_string(),
+                false,
+                Err("the result is empty"),
+            ),
         ];
         for (what, body, ignore, want) in cases {
             let got = interpret(body.as_bytes(), "up", ignore);

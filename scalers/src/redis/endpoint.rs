@@ -25,7 +25,11 @@ pub enum Connection {
 
 impl Connection {
     /// Runs a script that reads one key, routed to the key's node in a cluster.
-    pub async fn run_script(&mut self, script: &redis::Script, key: &str) -> Result<i64, RedisError> {
+    pub async fn run_script(
+        &mut self,
+        script: &redis::Script,
+        key: &str,
+    ) -> Result<i64, RedisError> {
         let invocation = script.key(key);
         match self {
             Connection::Single(c) => invocation.invoke_async(c).await,
@@ -116,7 +120,9 @@ async fn connect(md: &RedisMetadata, timeout: Duration) -> Result<Connection, Re
         Topology::Standalone => {
             let (host, port) = md.addresses[0].clone();
             let client = client(md, host, port)?;
-            let conn = client.get_multiplexed_async_connection_with_config(&config).await?;
+            let conn = client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await?;
             Ok(Connection::Single(conn))
         }
         Topology::Cluster => {
@@ -136,7 +142,9 @@ async fn connect(md: &RedisMetadata, timeout: Duration) -> Result<Connection, Re
                 builder = builder.password(p);
             }
             if let Some(tls) = &md.tls {
-                builder = builder.tls(tls_mode(tls.unsafe_ssl)).certs(certificates(md));
+                builder = builder
+                    .tls(tls_mode(tls.unsafe_ssl))
+                    .certs(certificates(md));
             }
             let conn = builder.build()?.get_async_connection().await?;
             Ok(Connection::Cluster(conn))
@@ -171,7 +179,9 @@ async fn connect(md: &RedisMetadata, timeout: Duration) -> Result<Connection, Re
                     .set_client_to_sentinel_certificates(certificates(md));
             }
             let client = builder.build()?.async_get_client().await?;
-            let conn = client.get_multiplexed_async_connection_with_config(&config).await?;
+            let conn = client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await?;
             Ok(Connection::Single(conn))
         }
     }

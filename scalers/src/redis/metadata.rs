@@ -166,7 +166,9 @@ fn split_host_port(address: &str) -> Option<(String, u16)> {
 /// `enableTLS` (metadata) or `tls` (TriggerAuthentication), never both, and the TLS material.
 fn tls(p: &mut Params<'_>) -> Option<Tls> {
     let from_metadata = p.bool(&ENABLE_TLS);
-    let from_auth = p.one_of(&TLS, &["enable", "disable"]).map(|v| v == "enable");
+    let from_auth = p
+        .one_of(&TLS, &["enable", "disable"])
+        .map(|v| v == "enable");
     if from_metadata.is_some() && from_auth.is_some() {
         p.problem("unable to set `tls` in both ScaledObject and TriggerAuthentication together");
     }
@@ -208,37 +210,241 @@ mod tests {
     #[test]
     fn parse_table() {
         let cases: Vec<Row> = vec![
-            ("documented example", ctx("redis", &[("address", "redis:6379"), ("listName", "mylist"), ("listLength", "5")], &[]), Ok(())),
-            ("host and port", ctx("redis", &[("host", "redis"), ("port", "6379"), ("listName", "l")], &[]), Ok(())),
-            ("address from TriggerAuthentication", ctx("redis", &[("listName", "l")], &[("address", "redis:6379")]), Ok(())),
-            ("cluster addresses", ctx("redis-cluster", &[("addresses", "a:7000, b:7001"), ("listName", "l")], &[]), Ok(())),
-            ("cluster hosts and ports", ctx("redis-cluster", &[("hosts", "a,b"), ("ports", "1,2"), ("listName", "l")], &[]), Ok(())),
-            ("sentinel with master", ctx("redis-sentinel", &[("addresses", "s:26379"), ("sentinelMaster", "mymaster"), ("listName", "l")], &[]), Ok(())),
-            ("IPv6 address", ctx("redis", &[("address", "[::1]:6379"), ("listName", "l")], &[]), Ok(())),
-            ("TLS from metadata", ctx("redis", &[("address", "r:6379"), ("listName", "l"), ("enableTLS", "true")], &[]), Ok(())),
-            ("TLS from auth", ctx("redis", &[("address", "r:6379"), ("listName", "l")], &[("tls", "enable")]), Ok(())),
-            ("missing listName", ctx("redis", &[("address", "r:6379")], &[]), Err("missing required parameter \"listName\" in [triggerMetadata]")),
-            ("no address at all", ctx("redis", &[("listName", "l")], &[]), Err("no addresses or hosts given")),
-            ("host without port", ctx("redis", &[("host", "r"), ("listName", "l")], &[]), Err("no addresses or hosts given")),
-            ("hosts and ports differ in count", ctx("redis-cluster", &[("hosts", "a,b"), ("ports", "1"), ("listName", "l")], &[]), Err("not enough hosts or ports given")),
-            ("address without port", ctx("redis", &[("address", "redis"), ("listName", "l")], &[]), Err("parameter \"address\" value \"redis\" is invalid: expected a comma-separated list of host:port")),
-            ("port not a number", ctx("redis", &[("host", "r"), ("port", "http"), ("listName", "l")], &[]), Err("\"port\" value \"http\"")),
-            ("listLength not an integer", ctx("redis", &[("address", "r:1"), ("listName", "l"), ("listLength", "5.5")], &[]), Err("parameter \"listLength\" value \"5.5\" is invalid: expected an integer")),
-            ("activationListLength not an integer", ctx("redis", &[("address", "r:1"), ("listName", "l"), ("activationListLength", "x")], &[]), Err("\"activationListLength\" value \"x\"")),
-            ("negative databaseIndex", ctx("redis", &[("address", "r:1"), ("listName", "l"), ("databaseIndex", "-1")], &[]), Err("\"databaseIndex\" value \"-1\"")),
-            ("enableTLS not a bool", ctx("redis", &[("address", "r:1"), ("listName", "l"), ("enableTLS", "yes")], &[]), Err("\"enableTLS\" value \"yes\"")),
-            ("tls value not enable/disable", ctx("redis", &[("address", "r:1"), ("listName", "l")], &[("tls", "on")]), Err("parameter \"tls\" value \"<redacted>\" is invalid: expected one of [enable, disable]")),
-            ("tls set twice", ctx("redis", &[("address", "r:1"), ("listName", "l"), ("enableTLS", "true")], &[("tls", "enable")]), Err("unable to set `tls` in both")),
-            ("encrypted key", ctx("redis", &[("address", "r:1"), ("listName", "l")], &[("tls", "enable"), ("cert", "c"), ("key", "k"), ("keyPassword", "p")]), Err("\"keyPassword\"")),
-            ("cert without key", ctx("redis", &[("address", "r:1"), ("listName", "l")], &[("tls", "enable"), ("cert", "c")]), Err("both \"cert\" and \"key\"")),
-            ("sentinel without master", ctx("redis-sentinel", &[("addresses", "s:26379"), ("listName", "l")], &[]), Err("missing required parameter \"sentinelMaster\"")),
+            (
+                "documented example",
+                ctx(
+                    "redis",
+                    &[
+                        ("address", "redis:6379"),
+                        ("listName", "mylist"),
+                        ("listLength", "5"),
+                    ],
+                    &[],
+                ),
+                Ok(()),
+            ),
+            (
+                "host and port",
+                ctx(
+                    "redis",
+                    &[("host", "redis"), ("port", "6379"), ("listName", "l")],
+                    &[],
+                ),
+                Ok(()),
+            ),
+            (
+                "address from TriggerAuthentication",
+                ctx("redis", &[("listName", "l")], &[("address", "redis:6379")]),
+                Ok(()),
+            ),
+            (
+                "cluster addresses",
+                ctx(
+                    "redis-cluster",
+                    &[("addresses", "a:7000, b:7001"), ("listName", "l")],
+                    &[],
+                ),
+                Ok(()),
+            ),
+            (
+                "cluster hosts and ports",
+                ctx(
+                    "redis-cluster",
+                    &[("hosts", "a,b"), ("ports", "1,2"), ("listName", "l")],
+                    &[],
+                ),
+                Ok(()),
+            ),
+            (
+                "sentinel with master",
+                ctx(
+                    "redis-sentinel",
+                    &[
+                        ("addresses", "s:26379"),
+                        ("sentinelMaster", "mymaster"),
+                        ("listName", "l"),
+                    ],
+                    &[],
+                ),
+                Ok(()),
+            ),
+            (
+                "IPv6 address",
+                ctx(
+                    "redis",
+                    &[("address", "[::1]:6379"), ("listName", "l")],
+                    &[],
+                ),
+                Ok(()),
+            ),
+            (
+                "TLS from metadata",
+                ctx(
+                    "redis",
+                    &[
+                        ("address", "r:6379"),
+                        ("listName", "l"),
+                        ("enableTLS", "true"),
+                    ],
+                    &[],
+                ),
+                Ok(()),
+            ),
+            (
+                "TLS from auth",
+                ctx(
+                    "redis",
+                    &[("address", "r:6379"), ("listName", "l")],
+                    &[("tls", "enable")],
+                ),
+                Ok(()),
+            ),
+            (
+                "missing listName",
+                ctx("redis", &[("address", "r:6379")], &[]),
+                Err("missing required parameter \"listName\" in [triggerMetadata]"),
+            ),
+            (
+                "no address at all",
+                ctx("redis", &[("listName", "l")], &[]),
+                Err("no addresses or hosts given"),
+            ),
+            (
+                "host without port",
+                ctx("redis", &[("host", "r"), ("listName", "l")], &[]),
+                Err("no addresses or hosts given"),
+            ),
+            (
+                "hosts and ports differ in count",
+                ctx(
+                    "redis-cluster",
+                    &[("hosts", "a,b"), ("ports", "1"), ("listName", "l")],
+                    &[],
+                ),
+                Err("not enough hosts or ports given"),
+            ),
+            (
+                "address without port",
+                ctx("redis", &[("address", "redis"), ("listName", "l")], &[]),
+                Err(
+                    "parameter \"address\" value \"redis\" is invalid: expected a comma-separated list of host:port",
+                ),
+            ),
+            (
+                "port not a number",
+                ctx(
+                    "redis",
+                    &[("host", "r"), ("port", "http"), ("listName", "l")],
+                    &[],
+                ),
+                Err("\"port\" value \"http\""),
+            ),
+            (
+                "listLength not an integer",
+                ctx(
+                    "redis",
+                    &[("address", "r:1"), ("listName", "l"), ("listLength", "5.5")],
+                    &[],
+                ),
+                Err("parameter \"listLength\" value \"5.5\" is invalid: expected an integer"),
+            ),
+            (
+                "activationListLength not an integer",
+                ctx(
+                    "redis",
+                    &[
+                        ("address", "r:1"),
+                        ("listName", "l"),
+                        ("activationListLength", "x"),
+                    ],
+                    &[],
+                ),
+                Err("\"activationListLength\" value \"x\""),
+            ),
+            (
+                "negative databaseIndex",
+                ctx(
+                    "redis",
+                    &[
+                        ("address", "r:1"),
+                        ("listName", "l"),
+                        ("databaseIndex", "-1"),
+                    ],
+                    &[],
+                ),
+                Err("\"databaseIndex\" value \"-1\""),
+            ),
+            (
+                "enableTLS not a bool",
+                ctx(
+                    "redis",
+                    &[("address", "r:1"), ("listName", "l"), ("enableTLS", "yes")],
+                    &[],
+                ),
+                Err("\"enableTLS\" value \"yes\""),
+            ),
+            (
+                "tls value not enable/disable",
+                ctx(
+                    "redis",
+                    &[("address", "r:1"), ("listName", "l")],
+                    &[("tls", "on")],
+                ),
+                Err(
+                    "parameter \"tls\" value \"<redacted>\" is invalid: expected one of [enable, disable]",
+                ),
+            ),
+            (
+                "tls set twice",
+                ctx(
+                    "redis",
+                    &[("address", "r:1"), ("listName", "l"), ("enableTLS", "true")],
+                    &[("tls", "enable")],
+                ),
+                Err("unable to set `tls` in both"),
+            ),
+            (
+                "encrypted key",
+                ctx(
+                    "redis",
+                    &[("address", "r:1"), ("listName", "l")],
+                    &[
+                        ("tls", "enable"),
+                        ("cert", "c"),
+                        ("key", "k"),
+                        ("keyPassword", "p"),
+                    ],
+                ),
+                Err("\"keyPassword\""),
+            ),
+            (
+                "cert without key",
+                ctx(
+                    "redis",
+                    &[("address", "r:1"), ("listName", "l")],
+                    &[("tls", "enable"), ("cert", "c")],
+                ),
+                Err("both \"cert\" and \"key\""),
+            ),
+            (
+                "sentinel without master",
+                ctx(
+                    "redis-sentinel",
+                    &[("addresses", "s:26379"), ("listName", "l")],
+                    &[],
+                ),
+                Err("missing required parameter \"sentinelMaster\""),
+            ),
         ];
         for (what, ctx, want) in cases {
             match (parse(&ctx), want) {
                 (Ok(_), Ok(())) => {}
                 (Err(e), Err(fragment)) => {
                     let e = e.to_string();
-                    assert!(e.starts_with(&format!("error parsing {} metadata: ", ctx.trigger_type)), "{what}: {e}");
+                    assert!(
+                        e.starts_with(&format!("error parsing {} metadata: ", ctx.trigger_type)),
+                        "{what}: {e}"
+                    );
                     assert!(e.contains(fragment), "{what}: {e}");
                 }
                 (got, want) => panic!("{what}: got {got:?}, want {want:?}"),
@@ -248,11 +454,32 @@ mod tests {
 
     #[test]
     fn defaults_and_lookup_orders() {
-        let ctx = ctx("redis", &[("listName", "jobs"), ("hostFromEnv", "REDIS_HOST"), ("portFromEnv", "REDIS_PORT"), ("passwordFromEnv", "REDIS_PASSWORD")], &[("host", "from-auth"), ("password", "auth-pass")])
-            .with_resolved_env([("REDIS_HOST", "from-env"), ("REDIS_PORT", "6380"), ("REDIS_PASSWORD", "env-pass")]);
+        let ctx = ctx(
+            "redis",
+            &[
+                ("listName", "jobs"),
+                ("hostFromEnv", "REDIS_HOST"),
+                ("portFromEnv", "REDIS_PORT"),
+                ("passwordFromEnv", "REDIS_PASSWORD"),
+            ],
+            &[("host", "from-auth"), ("password", "auth-pass")],
+        )
+        .with_resolved_env([
+            ("REDIS_HOST", "from-env"),
+            ("REDIS_PORT", "6380"),
+            ("REDIS_PASSWORD", "env-pass"),
+        ]);
         let md = parse(&ctx).unwrap();
-        assert_eq!(md.addresses, vec![("from-env".to_string(), 6380)], "host: metadata, env, then auth");
-        assert_eq!(md.password.as_deref(), Some("env-pass"), "password: metadata, env, then auth");
+        assert_eq!(
+            md.addresses,
+            vec![("from-env".to_string(), 6380)],
+            "host: metadata, env, then auth"
+        );
+        assert_eq!(
+            md.password.as_deref(),
+            Some("env-pass"),
+            "password: metadata, env, then auth"
+        );
         assert_eq!(md.list_length, 5, "KEDA's default listLength");
         assert_eq!(md.activation_list_length, 0);
         assert_eq!(md.database_index, 0);
@@ -262,8 +489,16 @@ mod tests {
 
     #[test]
     fn password_from_env_is_never_printed_in_errors() {
-        let ctx = ctx("redis", &[("passwordFromEnv", "P"), ("listName", "l"), ("listLength", "x")], &[])
-            .with_resolved_env([("P", "topsecret")]);
+        let ctx = ctx(
+            "redis",
+            &[
+                ("passwordFromEnv", "P"),
+                ("listName", "l"),
+                ("listLength", "x"),
+            ],
+            &[],
+        )
+        .with_resolved_env([("P", "topsecret")]);
         let err = parse(&ctx).unwrap_err().to_string();
         assert!(!err.contains("topsecret"), "{err}");
     }

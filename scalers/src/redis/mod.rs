@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::connections::Connections;
 use crate::context::TriggerContext;
-use crate::error::{ParseError, ScalerError};
+use crate::error::{ParseError, ScalerError, with_causes};
 use crate::metric_name;
 use crate::quantity::MilliQuantity;
 use crate::redact::Redactor;
@@ -75,7 +75,7 @@ impl RedisScaler {
     async fn length(&self) -> Result<i64, ScalerError> {
         let connection_error = |e: redis::RedisError| ScalerError::Connection {
             scaler: SCALER,
-            message: self.redactor.scrub(&e.to_string()),
+            message: self.redactor.scrub(&with_causes(&e)),
         };
         let mut conn = self
             .endpoint
@@ -90,7 +90,7 @@ impl RedisScaler {
             }
             Err(e) => Err(ScalerError::Query {
                 scaler: SCALER,
-                message: self.redactor.scrub(&e.to_string()),
+                message: self.redactor.scrub(&with_causes(&e)),
             }),
         }
     }
