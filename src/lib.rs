@@ -2,6 +2,7 @@
 //! manifests. The scalers live in the `kedars-scalers` crate; this crate grows the API types,
 //! engine, controller, metrics API and CLI around them.
 
+pub mod api;
 pub mod cli;
 
 pub use kedars_scalers as scalers;

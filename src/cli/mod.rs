@@ -17,6 +17,11 @@ pub struct Cli {
 pub enum Command {
     /// List the trigger types this build can poll.
     Scalers,
+    /// Print the keda.sh CustomResourceDefinitions, or write one file each into --dir.
+    Crds {
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 /// Runs a parsed command, writing its output to `out`.
@@ -25,6 +30,14 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> std::io::Result<()> {
         Command::Scalers => {
             for trigger_type in kedars_scalers::KNOWN_TYPES {
                 writeln!(out, "{trigger_type}")?;
+            }
+        }
+        Command::Crds { dir: None } => write!(out, "{}", crate::api::crds::all_yaml())?,
+        Command::Crds { dir: Some(dir) } => {
+            std::fs::create_dir_all(&dir)?;
+            for (file, crd) in crate::api::crds::all() {
+                std::fs::write(dir.join(file), crate::api::crds::to_yaml(&crd))?;
+                writeln!(out, "wrote {}", dir.join(file).display())?;
             }
         }
     }

@@ -22,8 +22,8 @@ const QUERY_VALUE: Key = Key::new(&["queryValue"], METADATA);
 const ACTIVATION_QUERY_VALUE: Key = Key::new(&["activationQueryValue"], METADATA);
 // `metricName` is accepted and ignored, as in KEDA: the name is always `s<i>-mysql-<dbName>`.
 
-/// What a mysql trigger asks for.
-#[derive(Debug, Clone, PartialEq)]
+/// What a mysql trigger asks for. `Debug` shows no secret.
+#[derive(Clone, PartialEq)]
 pub struct MySqlMetadata {
     pub dsn: Dsn,
     pub query: String,
@@ -35,6 +35,22 @@ pub struct MySqlMetadata {
     pub metric_db_name: String,
     /// The password and the connection string, for scrubbing messages.
     pub secrets: Vec<String>,
+}
+
+impl std::fmt::Debug for MySqlMetadata {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MySqlMetadata")
+            .field("dsn", &self.dsn)
+            .field("query", &self.query)
+            .field("query_value", &self.query_value)
+            .field("activation_query_value", &self.activation_query_value)
+            .field("metric_db_name", &self.metric_db_name)
+            .field(
+                "secrets",
+                &format_args!("<{} redacted>", self.secrets.len()),
+            )
+            .finish()
+    }
 }
 
 pub fn parse(ctx: &TriggerContext) -> Result<MySqlMetadata, ParseError> {

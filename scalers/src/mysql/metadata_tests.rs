@@ -256,3 +256,10 @@ fn secrets_are_collected_for_scrubbing() {
     };
     assert_eq!(parse(&ctx).unwrap().secrets, vec!["pw2"]);
 }
+
+#[test]
+fn debug_shows_no_secret() {
+    let ctx = ctx().with_auth_params([("connectionString", "u:hunter22@tcp(h)/d")]);
+    let printed = format!("{:?}", parse(&ctx).unwrap());
+    assert!(!printed.contains("hunter22"), "{printed}");
+}

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub mod http;
+pub mod tls;
 
 use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
