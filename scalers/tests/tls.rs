@@ -235,13 +235,14 @@ async fn prometheus_client_certificates() {
             Want::ReadError(&["connection failed", "unknownca"]),
         ),
         // A key that does not belong to the certificate is refused when the scaler is built,
-        // before any connection. (The message says only "builder error" today; it should name
-        // "cert" and "key".)
+        // before any connection, naming both fields.
         (
             "key not matching the certificate",
             with_tls_mode(),
             vec![Material::Ca, Material::MismatchedKey],
-            Want::BuildError("error parsing prometheus metadata: "),
+            Want::BuildError(
+                "parameters \"cert\" and \"key\" are invalid: the key does not belong",
+            ),
         ),
     ];
     run_prometheus_rows(&server, &pki, &other, rows).await;

@@ -50,7 +50,16 @@ fn build_client(auth: &HttpAuth, unsafe_ssl: bool) -> Result<Client, String> {
         })?;
         builder = builder.identity(identity);
     }
-    builder
-        .build()
-        .map_err(|e| format!("cannot build the HTTP client: {}", e.without_url()))
+    let has_identity = auth.client_identity.is_some();
+    builder.build().map_err(|e| {
+        let cause = crate::error::with_causes(&e.without_url());
+        // rustls checks that the key belongs to the certificate only here.
+        if has_identity && cause.contains("KeyMismatch") {
+            "parameters \"cert\" and \"key\" are invalid: the key does not belong to the \
+             certificate"
+                .to_string()
+        } else {
+            format!("cannot build the HTTP client: {cause}")
+        }
+    })
 }
