@@ -4,5 +4,6 @@
 
 pub mod api;
 pub mod cli;
+pub mod controller;
 
 pub use kedars_scalers as scalers;
