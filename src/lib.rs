@@ -4,6 +4,9 @@
 
 pub mod api;
 pub mod cli;
+pub mod manifest;
+pub mod resolve;
 pub mod controller;
+pub mod engine;
 
 pub use kedars_scalers as scalers;
