@@ -8,5 +8,6 @@ pub mod manifest;
 pub mod resolve;
 pub mod controller;
 pub mod engine;
+pub mod metrics_api;
 
 pub use kedars_scalers as scalers;
