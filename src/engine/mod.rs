@@ -1,5 +1,6 @@
 //! The scaling engine, independent of Kubernetes: what the triggers say, and what to do about it.
 
+pub mod build;
 pub mod clock;
 pub mod executor;
 pub mod fallback;

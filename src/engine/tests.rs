@@ -296,3 +296,85 @@ async fn unknown_objects_and_metrics_are_errors() {
     assert!(h.engine.remove(&h.key));
     assert!(h.engine.serve(&h.key, "s0-scripted").await.is_err());
 }
+
+fn modifiers_runtime(
+    formula_text: &str,
+    extra_spec: &str,
+) -> (
+    ScaledObjectRuntime,
+    Arc<ScriptedScaler>,
+    Arc<ScriptedScaler>,
+) {
+    let so = serde_saphyr::from_str::<ScaledObject>(&format!(
+        "metadata: {{name: web, namespace: ns}}\nspec:\n  scaleTargetRef: {{name: web}}\n  \
+         triggers: [{{type: scripted, name: queue, metadata: {{}}}}, {{type: scripted, name: rate, metadata: {{}}}}]\n  \
+         advanced:\n    scalingModifiers: {{formula: \"{formula_text}\", target: \"4\", activationTarget: \"1\"}}\n{extra_spec}"
+    ))
+    .unwrap();
+    let (a, b) = (
+        ScriptedScaler::new(5, Duration::ZERO),
+        ScriptedScaler::new(5, Duration::ZERO),
+    );
+    let modifiers = super::build::tests_support::modifiers(&so);
+    let triggers = vec![
+        Arc::new(TriggerRuntime::new(0, Some("queue".into()), a.clone())),
+        Arc::new(TriggerRuntime::new(1, Some("rate".into()), b.clone())),
+    ];
+    (
+        ScaledObjectRuntime::new(so, triggers, 0, Some(modifiers)),
+        a,
+        b,
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn scaling_modifiers_serve_the_composite_metric() {
+    let (runtime, queue, rate) = modifiers_runtime("(queue + rate) / 2", "");
+    let clock = TokioClock::starting_at(start());
+    queue.set(Ok(3.0));
+    rate.set(Ok(6.5));
+    let served = runtime
+        .serve("composite-metric", Duration::from_secs(15), &clock)
+        .await
+        .unwrap();
+    assert_eq!(served.metric_name, "composite-metric");
+    assert_eq!(served.value, MilliQuantity::from_f64(4.75));
+    let state = runtime.evaluate(Duration::from_secs(15), &clock).await;
+    assert!(state.is_active, "4.75 > activationTarget 1");
+    assert!(
+        runtime
+            .serve("s0-scripted", Duration::from_secs(15), &clock)
+            .await
+            .is_err(),
+        "with modifiers only the composite metric is served"
+    );
+
+    tokio::time::advance(Duration::from_secs(16)).await;
+    queue.set(Ok(1.0));
+    rate.set(Ok(0.5));
+    let state = runtime.evaluate(Duration::from_secs(15), &clock).await;
+    assert!(!state.is_active, "0.75 is not above the activation target");
+    rate.set(Err("down"));
+    tokio::time::advance(Duration::from_secs(16)).await;
+    let state = runtime.evaluate(Duration::from_secs(15), &clock).await;
+    assert!(
+        state.is_error && !state.is_active,
+        "an error makes a modified object inactive"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn failing_triggers_enter_the_formula_as_nil_with_scaling_modifiers_fallback() {
+    let fallback = "  fallback: {failureThreshold: 0, replicas: 3, behavior: scalingModifiers}";
+    let (runtime, queue, rate) = modifiers_runtime("rate ?? queue", fallback);
+    let clock = TokioClock::starting_at(start());
+    queue.set(Ok(2.0));
+    rate.set(Err("prometheus down"));
+    let state = runtime.evaluate(Duration::from_secs(15), &clock).await;
+    let composite = state.composite.unwrap().value.unwrap();
+    assert_eq!(
+        composite,
+        MilliQuantity::from_integer(2),
+        "rate is nil, so queue is used"
+    );
+}
