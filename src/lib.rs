@@ -3,6 +3,7 @@
 //! engine, controller, metrics API and CLI around them.
 
 pub mod api;
+pub mod autoscaling;
 pub mod cli;
 pub mod manifest;
 pub mod resolve;

@@ -149,7 +149,9 @@ mod tests {
     #[test]
     fn values() {
         use Behavior::*;
-        let cases: &[(&str, Behavior, Health, i32, MetricTarget, i32, Option<f64>)] = &[
+        // (what, behavior, health, current replicas, metric, ready pods, served value)
+        type Row = (&'static str, Behavior, Health, i32, MetricTarget, i32, Option<f64>);
+        let cases: &[Row] = &[
             (
                 "healthy: no fallback",
                 Static,

@@ -73,9 +73,13 @@ impl TriggerRuntime {
         if let Some(outcome) = self.fresh(max_age) {
             return outcome;
         }
+        let arrived = Instant::now();
         let _only_query = self.query_lock.lock().await;
-        // Whoever held the lock before us may just have queried.
-        if let Some(outcome) = self.fresh(max_age) {
+        // A query that finished after we arrived is as fresh as one we would start now.
+        if let Some(outcome) = self
+            .latest()
+            .filter(|o| o.at >= arrived || o.at.elapsed() <= max_age)
+        {
             return outcome;
         }
         self.query(now()).await
