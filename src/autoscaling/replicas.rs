@@ -80,8 +80,8 @@ mod tests {
     #[test]
     fn desired_replicas() {
         // (what, metrics, current, ready, min, max, want)
-        type Row = (&'static str, &'static [ExternalMetric], i32, i32, i32, i32, i32);
-        let cases: &[Row] = &[
+        type Row<'a> = (&'a str, &'a [ExternalMetric], i32, i32, i32, i32, i32);
+        let cases: &[Row<'_>] = &[
             (
                 "12 items, 5 per pod: 3 pods",
                 &[avg(12.0, 5.0)],
