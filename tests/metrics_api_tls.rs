@@ -1,50 +1,27 @@
 //! The metrics API over real TLS: a client with a certificate signed by the configured client CA
 //! is served; one without a certificate, or with one from another CA, is refused at the handshake.
 
+mod common;
+
 use std::sync::Arc;
+
+use common::pki::Pki;
 
 use kedars::engine::clock::SystemClock;
 use kedars::engine::registry::Engine;
 use kedars::engine::scale_loop::LoopContext;
 use kedars::engine::target::{InMemoryTarget, RecordingReporter};
 use kedars::metrics_api::{router, server, tls};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-
-struct Pki {
-    ca_pem: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-fn ca(name: &str) -> Pki {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, name);
-    let key = KeyPair::generate().unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    Pki {
-        ca_pem: cert.pem(),
-        issuer: Issuer::new(params, key),
-    }
-}
-
-/// A leaf certificate and key signed by `pki`, as PEM.
-fn leaf(pki: &Pki, names: &[&str]) -> (String, String) {
-    let params =
-        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = params.signed_by(&key, &pki.issuer).unwrap();
-    (cert.pem(), key.serialize_pem())
-}
 
 #[tokio::test]
 async fn client_certificates_are_required_and_checked() {
     kedars::scalers::tls::install_crypto_provider();
     let dir = std::env::temp_dir().join(format!("kedars-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let server_pki = ca("kedars-serving-ca");
-    let client_pki = ca("aggregator-requestheader-ca");
-    let stranger_pki = ca("someone-else");
-    let (server_cert, server_key) = leaf(&server_pki, &["localhost", "127.0.0.1"]);
+    let server_pki = Pki::new("kedars-serving-ca");
+    let client_pki = Pki::new("aggregator-requestheader-ca");
+    let stranger_pki = Pki::new("someone-else");
+    let (server_cert, server_key) = server_pki.leaf(&["localhost", "127.0.0.1"]);
     for (file, pem) in [
         ("tls.crt", &server_cert),
         ("tls.key", &server_key),
@@ -94,7 +71,7 @@ async fn client_certificates_are_required_and_checked() {
         builder.build().unwrap()
     };
 
-    let aggregator = client(Some(leaf(&client_pki, &["front-proxy-client"])));
+    let aggregator = client(Some(client_pki.leaf(&["front-proxy-client"])));
     let response = aggregator
         .get(&url)
         .send()
@@ -110,7 +87,7 @@ async fn client_certificates_are_required_and_checked() {
         "no client certificate: refused"
     );
 
-    let stranger = client(Some(leaf(&stranger_pki, &["intruder"])));
+    let stranger = client(Some(stranger_pki.leaf(&["intruder"])));
     assert!(
         stranger.get(&url).send().await.is_err(),
         "a certificate from another CA: refused"

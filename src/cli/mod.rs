@@ -1,6 +1,7 @@
 //! The command line. `main.rs` only parses arguments and calls [`run`].
 
 pub mod check;
+pub mod metrics_server;
 pub mod run;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,8 @@ pub enum Command {
     /// Local mode: poll the real sources of the given manifests (default: examples/), serve the
     /// external metrics API on 127.0.0.1, and show what would scale. `--once` polls once.
     Run(run::RunArgs),
+    /// Serve the external metrics API (external.metrics.k8s.io/v1beta1) over TLS.
+    MetricsServer(metrics_server::MetricsServerArgs),
 }
 
 /// Runs a parsed command, writing its output to `out`.
@@ -54,6 +57,13 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> std::io::Result<()> {
             let code = runtime.block_on(run::run(&args, &mut std::io::stdout()))?;
             if code != 0 {
                 std::process::exit(code.into());
+            }
+        }
+        Command::MetricsServer(args) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            if let Err(e) = runtime.block_on(metrics_server::run(&args)) {
+                eprintln!("error: {e}");
+                std::process::exit(2);
             }
         }
         Command::Check(args) => {

@@ -51,10 +51,10 @@ pub struct RunArgs {
 }
 
 /// The ScaledObjects ready to run, and every one that is not, with why.
-struct Prepared {
-    runtimes: Vec<ScaledObjectRuntime>,
-    rejected: Vec<(ObjectKey, Vec<String>)>,
-    initial_replicas: Vec<(ObjectKey, i32)>,
+pub(crate) struct Prepared {
+    pub(crate) runtimes: Vec<ScaledObjectRuntime>,
+    pub(crate) rejected: Vec<(ObjectKey, Vec<String>)>,
+    pub(crate) initial_replicas: Vec<(ObjectKey, i32)>,
 }
 
 fn prepare(set: &ManifestSet, connections: &Arc<Connections>) -> Prepared {
@@ -106,26 +106,52 @@ fn workload_replicas(set: &ManifestSet, key: &ObjectKey, name: &str) -> Option<i
         .or_else(|| stateful_set.and_then(|s| s.object.spec.as_ref()?.replicas))
 }
 
-/// Runs the command; the exit status is 2 when inputs cannot be read, else 0.
-pub async fn run(args: &RunArgs, out: &mut (dyn Write + Send)) -> io::Result<u8> {
-    let inputs: Vec<Input> = if args.inputs.is_empty() {
-        vec![Input::parse("examples")]
-    } else {
-        args.inputs.iter().map(|a| Input::parse(a)).collect()
-    };
+/// Loads manifests and prepares every valid ScaledObject; `Err` when an input cannot be read.
+pub(crate) fn load_and_prepare(
+    inputs: &[String],
+    namespace: &str,
+    connections: &Arc<Connections>,
+) -> Result<Prepared, String> {
+    let inputs: Vec<Input> = inputs.iter().map(|a| Input::parse(a)).collect();
     let load = LoadOptions {
-        default_namespace: args.namespace.clone(),
+        default_namespace: namespace.to_string(),
         recursive: false,
     };
-    let set = match load_inputs(&inputs, &load, &mut io::stdin().lock()) {
-        Ok(set) => set,
+    let set = load_inputs(&inputs, &load, &mut io::stdin().lock()).map_err(|e| e.to_string())?;
+    Ok(prepare(&set, connections))
+}
+
+/// Resolves on SIGTERM (how Kubernetes stops a pod) or Ctrl-C.
+pub(crate) async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Runs the command; the exit status is 2 when inputs cannot be read, else 0.
+pub async fn run(args: &RunArgs, out: &mut (dyn Write + Send)) -> io::Result<u8> {
+    let inputs = if args.inputs.is_empty() {
+        vec!["examples".to_string()]
+    } else {
+        args.inputs.clone()
+    };
+    let connections = Connections::new(kedars_scalers::scaler::DEFAULT_TIMEOUT);
+    let prepared = match load_and_prepare(&inputs, &args.namespace, &connections) {
+        Ok(prepared) => prepared,
         Err(e) => {
             writeln!(out, "error: {e}")?;
             return Ok(check::EXIT_USAGE);
         }
     };
-    let connections = Connections::new(kedars_scalers::scaler::DEFAULT_TIMEOUT);
-    let prepared = prepare(&set, &connections);
     let target = Arc::new(InMemoryTarget::new(args.current));
     for (key, replicas) in &prepared.initial_replicas {
         target.set(key, *replicas);
@@ -173,7 +199,7 @@ async fn live(
     let mut redraw = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
+            _ = stop_signal() => break,
             _ = redraw.tick() => {
                 let snapshots = latest.snapshots(&runtimes);
                 write!(out, "\x1b[2J\x1b[H")?;
