@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod metrics_server;
+pub mod operator;
 pub mod run;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +35,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Serve the external metrics API (external.metrics.k8s.io/v1beta1) over TLS.
     MetricsServer(metrics_server::MetricsServerArgs),
+    /// The operator: watch ScaledObjects, own their HPAs, scale 0 <-> min.
+    Operator(operator::OperatorArgs),
 }
 
 /// Runs a parsed command, writing its output to `out`.
@@ -62,6 +65,13 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> std::io::Result<()> {
         Command::MetricsServer(args) => {
             let runtime = tokio::runtime::Runtime::new()?;
             if let Err(e) = runtime.block_on(metrics_server::run(&args)) {
+                eprintln!("error: {e}");
+                std::process::exit(2);
+            }
+        }
+        Command::Operator(args) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            if let Err(e) = runtime.block_on(operator::run(&args)) {
                 eprintln!("error: {e}");
                 std::process::exit(2);
             }

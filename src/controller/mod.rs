@@ -1,5 +1,13 @@
 //! What the operator writes to the cluster, as pure functions: the HPA for a ScaledObject and
 //! the metrics of `cpu`/`memory` triggers (the kube-runtime reconciler comes later).
 
+pub mod context;
+pub mod finalize;
 pub mod hpa;
+pub mod objects;
+pub mod pause;
+pub mod reconcile;
+pub mod reporter;
 pub mod resource_metrics;
+pub mod scale;
+pub mod status;

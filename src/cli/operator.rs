@@ -1,0 +1,221 @@
+//! `kedars operator`: watches ScaledObjects, owns their HPAs, runs their polling loops and scales
+//! 0 ↔ min through `/scale`. With `--metrics-api-listen` it also serves the external metrics API
+//! (all-in-one mode for small clusters).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use clap::Args;
+use futures::StreamExt;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use kedars_scalers::Connections;
+use kube::Api;
+use kube::runtime::controller::Controller;
+use kube::runtime::events::{Recorder, Reporter as EventReporter};
+use kube::runtime::watcher;
+use tokio::sync::mpsc;
+
+use super::run::stop_signal;
+use crate::api::ScaledObject;
+use crate::controller::context::{Context, OperatorConfig, REPORTING_CONTROLLER};
+use crate::controller::reconcile::{error_policy, reconcile};
+use crate::controller::reporter::{ChannelReporter, write_back};
+use crate::controller::scale::ScaleSubresource;
+use crate::engine::clock::SystemClock;
+use crate::engine::registry::{DEFAULT_MAX_METRIC_AGE, Engine};
+use crate::engine::scale_loop::LoopContext;
+use crate::metrics_api::{self, server, tls};
+
+#[derive(Debug, Clone, Args)]
+pub struct OperatorArgs {
+    /// Namespaces to watch, comma-separated; empty: all (KEDA's WATCH_NAMESPACE).
+    #[arg(long, env = "WATCH_NAMESPACE", default_value = "")]
+    pub watch_namespace: String,
+    /// Where ClusterTriggerAuthentications read Secrets and ConfigMaps.
+    #[arg(long, env = "KEDA_CLUSTER_OBJECT_NAMESPACE", default_value = "keda")]
+    pub cluster_object_namespace: String,
+    /// Health endpoints (/healthz, /readyz) over plain HTTP.
+    #[arg(long, default_value = "0.0.0.0:8081")]
+    pub health_listen: SocketAddr,
+    /// Also serve the external metrics API here (all-in-one mode).
+    #[arg(long)]
+    pub metrics_api_listen: Option<SocketAddr>,
+    #[arg(long, requires = "tls_private_key_file")]
+    pub tls_cert_file: Option<PathBuf>,
+    #[arg(long, requires = "tls_cert_file")]
+    pub tls_private_key_file: Option<PathBuf>,
+    #[arg(long)]
+    pub client_ca_file: Option<PathBuf>,
+    #[arg(long)]
+    pub requestheader_client_ca_file: Option<PathBuf>,
+    #[arg(long)]
+    pub insecure_allow_any_client: bool,
+    #[arg(long, default_value_t = DEFAULT_MAX_METRIC_AGE.as_secs())]
+    pub max_metric_age: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorError {
+    #[error("cannot reach the Kubernetes API: {0}")]
+    Client(#[from] kube::Error),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Config(String),
+}
+
+pub async fn run(args: &OperatorArgs) -> Result<(), OperatorError> {
+    kedars_scalers::tls::install_crypto_provider();
+    let client = kube::Client::try_default().await?;
+    let watch_namespaces: Vec<String> = args
+        .watch_namespace
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(String::from)
+        .collect();
+    let (reports_tx, reports_rx) = mpsc::unbounded_channel();
+    let scale = Arc::new(ScaleSubresource::new(client.clone()));
+    let engine = Arc::new(Engine::new(
+        LoopContext {
+            target: scale.clone(),
+            reporter: Arc::new(ChannelReporter(reports_tx)),
+            clock: Arc::new(SystemClock),
+        },
+        Duration::from_secs(args.max_metric_age),
+    ));
+    let instance = std::env::var("POD_NAME").unwrap_or_else(|_| "kedars-operator".into());
+    let ctx = Arc::new(Context {
+        recorder: Recorder::new(
+            client.clone(),
+            EventReporter {
+                controller: REPORTING_CONTROLLER.into(),
+                instance: Some(instance),
+            },
+        ),
+        client: client.clone(),
+        engine: engine.clone(),
+        connections: Connections::new(kedars_scalers::scaler::DEFAULT_TIMEOUT),
+        scale,
+        config: OperatorConfig {
+            cluster_object_namespace: args.cluster_object_namespace.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            watch_namespaces: watch_namespaces.clone(),
+        },
+        started: Mutex::new(Default::default()),
+    });
+    let (scaled_objects, hpas): (Api<ScaledObject>, Api<HorizontalPodAutoscaler>) =
+        match watch_namespaces.as_slice() {
+            [one] => (
+                Api::namespaced(client.clone(), one),
+                Api::namespaced(client.clone(), one),
+            ),
+            _ => (Api::all(client.clone()), Api::all(client.clone())),
+        };
+    let controller = Controller::new(scaled_objects, watcher::Config::default()).owns(
+        hpas,
+        watcher::Config::default().labels("app.kubernetes.io/managed-by=keda-operator"),
+    );
+    let store = controller.store();
+    tokio::spawn(write_back(reports_rx, store.clone(), ctx.clone()));
+    let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let waiting = store.clone();
+    let ready_flag = ready.clone();
+    tokio::spawn(async move {
+        if waiting.wait_until_ready().await.is_ok() {
+            ready_flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    serve_health(args.health_listen, ready).await?;
+    if let Some(addr) = args.metrics_api_listen {
+        serve_metrics_api(args, addr, engine.clone()).await?;
+    }
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        stop_signal().await;
+        let _ = stop_tx.send(());
+    });
+    controller
+        .graceful_shutdown_on(async move {
+            let _ = stop_rx.await;
+        })
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "reconcile");
+            }
+        })
+        .await;
+    Ok(())
+}
+
+async fn serve_health(
+    addr: SocketAddr,
+    ready: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<(), OperatorError> {
+    let router = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(move || {
+                let ready = ready.load(std::sync::atomic::Ordering::Relaxed);
+                async move {
+                    if ready {
+                        (axum::http::StatusCode::OK, "ok")
+                    } else {
+                        (
+                            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                            "watches not synced yet",
+                        )
+                    }
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    eprintln!("health on http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok(())
+}
+
+async fn serve_metrics_api(
+    args: &OperatorArgs,
+    addr: SocketAddr,
+    engine: Arc<Engine>,
+) -> Result<(), OperatorError> {
+    let cas: Vec<PathBuf> = [&args.client_ca_file, &args.requestheader_client_ca_file]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let clients = match (cas.is_empty(), args.insecure_allow_any_client) {
+        (false, _) => tls::ClientAuth::SignedBy(cas),
+        (true, true) => tls::ClientAuth::Anyone,
+        (true, false) => {
+            return Err(OperatorError::Config(
+                "--metrics-api-listen needs --client-ca-file or --requestheader-client-ca-file (or --insecure-allow-any-client)".into(),
+            ))
+        }
+    };
+    let identity = match (&args.tls_cert_file, &args.tls_private_key_file) {
+        (Some(cert), Some(key)) => tls::identity_from_files(cert, key)?,
+        _ => tls::self_signed(&[])?,
+    };
+    let config = tls::server_config(identity, &clients)?;
+    let listener = server::bind(addr).await?;
+    eprintln!("external metrics API on https://{}", listener.local_addr()?);
+    tokio::spawn(server::serve_tls(
+        listener,
+        config,
+        metrics_api::router(engine),
+        stop_signal(),
+    ));
+    Ok(())
+}

@@ -1,0 +1,355 @@
+//! Reconciling one ScaledObject (KEDA `scaledobject_controller.go`, §2.1): finalizer and name
+//! label, pause, validation, the scale target, auth, the scalers, the HPA, the polling loop, and
+//! the status that says how it went.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::{Api, ResourceExt};
+
+use super::context::{Context, FIELD_MANAGER, FINALIZER, delete_if_present, key_of};
+use super::hpa::{self, TriggerMetric};
+use super::resource_metrics;
+use super::status::condition;
+use super::{finalize, objects, pause};
+use crate::api::annotations::SCALED_OBJECT_NAME_LABEL;
+use crate::api::conditions::{self, Condition};
+use crate::api::validation::{self, Neighbours};
+use crate::api::{ScaledObject, ScaledObjectStatus};
+use crate::engine::build;
+use crate::engine::target::ScaleTarget;
+use crate::resolve::{self, ResolveOptions};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error("{0}")]
+    Check(String),
+    #[error("kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+}
+
+pub async fn reconcile(so: Arc<ScaledObject>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+    let namespace = so.namespace().unwrap_or_else(|| "default".into());
+    if !ctx.watches(&namespace) {
+        return Ok(Action::await_change());
+    }
+    let api: Api<ScaledObject> = Api::namespaced(ctx.client.clone(), &namespace);
+    if so.metadata.deletion_timestamp.is_some() {
+        finalize::finalize(&so, &api, &ctx).await?;
+        return Ok(Action::await_change());
+    }
+    ensure_finalizer_and_label(&so, &api).await?;
+    match reconcile_live(&so, &api, &ctx).await {
+        Ok(action) => Ok(action),
+        Err(ReconcileError::Check(message)) => {
+            check_failed(&so, &api, &ctx, &message).await?;
+            Err(ReconcileError::Check(message))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn ensure_finalizer_and_label(
+    so: &ScaledObject,
+    api: &Api<ScaledObject>,
+) -> Result<(), kube::Error> {
+    let has_finalizer = so.finalizers().iter().any(|f| f == FINALIZER);
+    let labelled = so.labels().get(SCALED_OBJECT_NAME_LABEL) == Some(&so.name_any());
+    if has_finalizer && labelled {
+        return Ok(());
+    }
+    let mut finalizers = so.finalizers().to_vec();
+    if !has_finalizer {
+        finalizers.push(FINALIZER.to_string());
+    }
+    let patch = serde_json::json!({
+        "metadata": {
+            "finalizers": finalizers,
+            "labels": { SCALED_OBJECT_NAME_LABEL: so.name_any() },
+            "resourceVersion": so.resource_version(),
+        }
+    });
+    api.patch(
+        &so.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn reconcile_live(
+    so: &ScaledObject,
+    api: &Api<ScaledObject>,
+    ctx: &Context,
+) -> Result<Action, ReconcileError> {
+    let pause = crate::api::annotations::pause(&so.annotations().clone())
+        .map_err(|e| ReconcileError::Check(e.to_string()))?;
+    if pause.paused {
+        pause::pause(so, api, ctx, pause.paused_replicas).await?;
+        return Ok(Action::await_change());
+    }
+    pause::unpause_if_paused(so, api, ctx).await?;
+    let validation = validation::validate_scaled_object(so, &Neighbours::default());
+    if !validation.errors.is_empty() {
+        return Err(ReconcileError::Check(validation.errors.join("; ")));
+    }
+    let gvkr = ctx.scale.resolve(so).await.map_err(ReconcileError::Check)?;
+    let replicas = ctx
+        .scale
+        .replicas(so)
+        .await
+        .map_err(ReconcileError::Check)?;
+    let objects = objects::fetch(&ctx.client, so, &ctx.config.cluster_object_namespace).await?;
+    let options = ResolveOptions {
+        cluster_object_namespace: ctx.config.cluster_object_namespace.clone(),
+    };
+    let resolved = resolve::resolve_scaled_object(&objects, so, &options);
+    let mut problems: Vec<String> = resolved.errors.iter().map(|e| e.to_string()).collect();
+    let contexts: Vec<_> = resolved
+        .triggers
+        .into_iter()
+        .map(|t| {
+            t.map_err(|errors| problems.extend(errors.iter().map(|e| e.to_string())))
+                .ok()
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(ReconcileError::Check(problems.join("; ")));
+    }
+    let runtime = build::runtime(so.clone(), &contexts, &ctx.connections)
+        .map_err(|p| ReconcileError::Check(p.join("; ")))?;
+    let metrics = trigger_metrics(so, &runtime);
+    let built = hpa::build_hpa(so, &metrics, &ctx.config.version)
+        .map_err(|e| ReconcileError::Check(e.to_string()))?;
+    apply_hpa(so, &built, ctx).await?;
+    start_loop(so, runtime, ctx).await;
+    let status = ready_status(so, &gvkr, replicas, &metrics, &built);
+    patch_status(api, so, &status).await?;
+    let was_ready = so
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| {
+            c.iter()
+                .any(|c| c.type_ == conditions::READY && c.status == "True")
+        });
+    if !was_ready {
+        ctx.event(
+            so,
+            false,
+            "ScaledObjectReady",
+            "ScaledObject is ready for scaling",
+        )
+        .await;
+    }
+    Ok(Action::requeue(Duration::from_secs(300)))
+}
+
+fn trigger_metrics(
+    so: &ScaledObject,
+    runtime: &crate::engine::scaled_object::ScaledObjectRuntime,
+) -> Vec<TriggerMetric> {
+    let mut polled = runtime.triggers.iter();
+    so.spec
+        .triggers
+        .iter()
+        .filter_map(|t| {
+            if resource_metrics::is_resource_trigger(&t.type_) {
+                resource_metrics::parse(t).ok().map(TriggerMetric::Resource)
+            } else {
+                polled
+                    .next()
+                    .map(|r| TriggerMetric::External(r.metric.clone()))
+            }
+        })
+        .collect()
+}
+
+/// Creates or updates the HPA by server-side apply; removes the previous one after a rename.
+async fn apply_hpa(
+    so: &ScaledObject,
+    built: &HorizontalPodAutoscaler,
+    ctx: &Context,
+) -> Result<(), kube::Error> {
+    let namespace = so.namespace().unwrap_or_else(|| "default".into());
+    let api: Api<HorizontalPodAutoscaler> = Api::namespaced(ctx.client.clone(), &namespace);
+    let name = built.name_any();
+    let mut body = serde_json::to_value(built).expect("an HPA serialises");
+    body["apiVersion"] = "autoscaling/v2".into();
+    body["kind"] = "HorizontalPodAutoscaler".into();
+    api.patch(
+        &name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&body),
+    )
+    .await?;
+    let previous = so.status.as_ref().and_then(|s| s.hpa_name.clone());
+    if let Some(previous) = previous.filter(|p| p != &name) {
+        delete_if_present(&api, &previous).await?;
+    }
+    Ok(())
+}
+
+/// (Re)starts the polling loop when the ScaledObject's generation or annotations changed.
+async fn start_loop(
+    so: &ScaledObject,
+    runtime: crate::engine::scaled_object::ScaledObjectRuntime,
+    ctx: &Context,
+) {
+    let key = key_of(so);
+    let fingerprint = (
+        so.metadata.generation,
+        format!("{:?}", so.metadata.annotations),
+    );
+    let first_start = {
+        let mut started = ctx.started.lock().unwrap_or_else(|e| e.into_inner());
+        if started.get(&key) == Some(&fingerprint) && ctx.engine.get(&key).is_some() {
+            return;
+        }
+        started.insert(key.clone(), fingerprint).is_none()
+    };
+    ctx.engine.upsert(runtime);
+    if first_start {
+        ctx.event(so, false, "KEDAScalersStarted", "Started scalers watch")
+            .await;
+    }
+}
+
+fn ready_status(
+    so: &ScaledObject,
+    gvkr: &crate::api::scaled_object::GroupVersionKindResource,
+    replicas: i32,
+    metrics: &[TriggerMetric],
+    built: &HorizontalPodAutoscaler,
+) -> ScaledObjectStatus {
+    let mut status = so.status.clone().unwrap_or_default();
+    let group_version = if gvkr.group.is_empty() {
+        gvkr.version.clone()
+    } else {
+        format!("{}/{}", gvkr.group, gvkr.version)
+    };
+    status.scale_target_kind = Some(format!("{group_version}.{}", gvkr.kind));
+    status.scale_target_gvkr = Some(gvkr.clone());
+    status.original_replica_count.get_or_insert(replicas);
+    status.external_metric_names = Some(
+        metrics
+            .iter()
+            .filter_map(|m| match m {
+                TriggerMetric::External(s) => Some(s.name.clone()),
+                _ => None,
+            })
+            .collect(),
+    );
+    let resources: Vec<String> = metrics
+        .iter()
+        .filter_map(|m| match m {
+            TriggerMetric::Resource(r) if r.container.is_none() => Some(r.resource.clone()),
+            _ => None,
+        })
+        .collect();
+    status.resource_metric_names = (!resources.is_empty()).then_some(resources);
+    status.composite_scaler_name = so
+        .spec
+        .scaling_modifiers()
+        .map(|_| hpa::COMPOSITE_METRIC_NAME.to_string());
+    status.hpa_name = Some(built.name_any());
+    status.triggers_types = Some(unique_joined(
+        so.spec.triggers.iter().map(|t| t.type_.clone()),
+    ));
+    let auths = unique_joined(
+        so.spec
+            .triggers
+            .iter()
+            .filter_map(|t| t.authentication_ref.as_ref().map(|a| a.name.clone())),
+    );
+    status.authentications_types = (!auths.is_empty()).then_some(auths);
+    let mut conds = status.conditions.take().unwrap_or_else(conditions::initial);
+    conditions::set(
+        &mut conds,
+        condition(
+            conditions::READY,
+            "True",
+            "ScaledObjectReady",
+            "ScaledObject is defined correctly and is ready for scaling",
+        ),
+    );
+    if crate::engine::fallback::policy(&so.spec).is_none() {
+        conditions::set(&mut conds, super::status::fallback_condition(false));
+    }
+    status.conditions = Some(conds);
+    status
+}
+
+fn unique_joined(items: impl Iterator<Item = String>) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    for item in items {
+        if !seen.contains(&item) {
+            seen.push(item);
+        }
+    }
+    seen.join(",")
+}
+
+pub async fn patch_status(
+    api: &Api<ScaledObject>,
+    so: &ScaledObject,
+    status: &ScaledObjectStatus,
+) -> Result<(), kube::Error> {
+    if so.status.as_ref() == Some(status) {
+        return Ok(());
+    }
+    let patch = serde_json::json!({ "status": status });
+    api.patch_status(
+        &so.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Ready False `ScaledObjectCheckFailed`, Active Unknown, and a Warning event.
+async fn check_failed(
+    so: &ScaledObject,
+    api: &Api<ScaledObject>,
+    ctx: &Context,
+    message: &str,
+) -> Result<(), kube::Error> {
+    let mut status = so.status.clone().unwrap_or_default();
+    let mut conds: Vec<Condition> = status.conditions.take().unwrap_or_else(conditions::initial);
+    conditions::set(
+        &mut conds,
+        condition(
+            conditions::READY,
+            "False",
+            "ScaledObjectCheckFailed",
+            message,
+        ),
+    );
+    conditions::set(
+        &mut conds,
+        condition(
+            conditions::ACTIVE,
+            "Unknown",
+            "UnknownState",
+            "ScaledObject check failed",
+        ),
+    );
+    status.conditions = Some(conds);
+    let changed = so.status.as_ref() != Some(&status);
+    patch_status(api, so, &status).await?;
+    if changed {
+        ctx.event(so, true, "ScaledObjectCheckFailed", message)
+            .await;
+    }
+    Ok(())
+}
+
+pub fn error_policy(_so: Arc<ScaledObject>, error: &ReconcileError, _ctx: Arc<Context>) -> Action {
+    tracing::warn!(error = %error, "reconcile failed");
+    Action::requeue(Duration::from_secs(10))
+}

@@ -1,0 +1,137 @@
+//! What the polling loops found, written back to the cluster: each PollReport becomes a status
+//! merge patch (only when something changed) and the Events KEDA emits for activation,
+//! deactivation and fallback. Loops hand reports over a channel and never wait on the API server.
+
+use std::sync::Arc;
+
+use kube::api::{Patch, PatchParams};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::{Api, ResourceExt};
+use tokio::sync::mpsc;
+
+use super::context::Context;
+use super::status;
+use crate::api::ScaledObject;
+use crate::engine::executor::ScaleReason;
+use crate::engine::target::{PollReport, Reporter};
+
+/// The loops' side: never blocks.
+pub struct ChannelReporter(pub mpsc::UnboundedSender<PollReport>);
+
+impl Reporter for ChannelReporter {
+    fn report(&self, report: &PollReport) {
+        let _ = self.0.send(report.clone());
+    }
+}
+
+/// The cluster's side: patches status and publishes events until the channel closes.
+pub async fn write_back(
+    mut reports: mpsc::UnboundedReceiver<PollReport>,
+    store: Store<ScaledObject>,
+    ctx: Arc<Context>,
+) {
+    while let Some(report) = reports.recv().await {
+        let key = ObjectRef::new(&report.key.name).within(&report.key.namespace);
+        let Some(so) = store.get(&key) else { continue };
+        if let Err(e) = write_one(&so, &report, &ctx).await {
+            tracing::warn!(scaled_object = %report.key, error = %e, "cannot write poll results");
+        }
+    }
+}
+
+async fn write_one(
+    so: &ScaledObject,
+    report: &PollReport,
+    ctx: &Context,
+) -> Result<(), kube::Error> {
+    let before = so.status.clone().unwrap_or_default();
+    let fallback_configured = crate::engine::fallback::policy(&so.spec).is_some();
+    let after = status::after_poll(&before, report, fallback_configured);
+    if let Some(patch) = status::patch(&before, &after) {
+        let api: Api<ScaledObject> = Api::namespaced(ctx.client.clone(), &report.key.namespace);
+        api.patch_status(
+            &so.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await?;
+    }
+    if let Some((action, result)) = &report.scaled {
+        let kind = so
+            .spec
+            .scale_target_ref
+            .kind
+            .clone()
+            .unwrap_or_else(|| "Deployment".into());
+        let target = format!(
+            "{kind} {}/{}",
+            report.key.namespace, so.spec.scale_target_ref.name
+        );
+        let (reason, note, warning) = match (action.reason, result) {
+            (ScaleReason::Activate, Ok(())) => (
+                "KEDAScaleTargetActivated",
+                format!(
+                    "Scaled {target} from {} to {}, triggered by {}",
+                    action.from,
+                    action.to,
+                    active_metrics(report)
+                ),
+                false,
+            ),
+            (ScaleReason::Activate, Err(e)) => (
+                "KEDAScaleTargetActivationFailed",
+                format!(
+                    "Failed to scaled {target} from {} to {}: {e}",
+                    action.from, action.to
+                ),
+                true,
+            ),
+            (_, Ok(())) => (
+                "KEDAScaleTargetDeactivated",
+                format!("Deactivated {target} from {} to {}", action.from, action.to),
+                false,
+            ),
+            (_, Err(e)) => (
+                "KEDAScaleTargetDeactivationFailed",
+                format!(
+                    "Failed to deactivated {target} from {} to {}: {e}",
+                    action.from, action.to
+                ),
+                true,
+            ),
+        };
+        ctx.event(so, warning, reason, note).await;
+    }
+    let was = before
+        .conditions
+        .as_ref()
+        .and_then(|c| c.iter().find(|c| c.type_ == "Fallback"))
+        .map(|c| c.status == "True");
+    let is = report.state.fallback_active;
+    if fallback_configured && was != Some(is) && (is || was == Some(true)) {
+        let (reason, note) = if is {
+            (
+                "ScaledObjectFallbackActivated",
+                "Fallback activated: at least one trigger failed past its failureThreshold",
+            )
+        } else {
+            (
+                "ScaledObjectFallbackDeactivated",
+                "Fallback deactivated: every trigger answers again",
+            )
+        };
+        ctx.event(so, is, reason, note).await;
+    }
+    Ok(())
+}
+
+fn active_metrics(report: &PollReport) -> String {
+    let names: Vec<&str> = report
+        .state
+        .triggers
+        .iter()
+        .filter(|t| t.active)
+        .map(|t| t.metric_name.as_str())
+        .collect();
+    names.join(";")
+}
