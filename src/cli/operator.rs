@@ -22,6 +22,8 @@ use tokio::sync::mpsc;
 use super::run::stop_signal;
 use crate::api::ScaledObject;
 use crate::controller::context::{Context, OperatorConfig, REPORTING_CONTROLLER};
+use crate::controller::leader::{LeaderElection, LeaseConfig};
+use crate::controller::metrics::OperatorMetrics;
 use crate::controller::reconcile::{error_policy, reconcile};
 use crate::controller::reporter::{ChannelReporter, write_back};
 use crate::controller::scale::ScaleSubresource;
@@ -41,6 +43,9 @@ pub struct OperatorArgs {
     /// Health endpoints (/healthz, /readyz) over plain HTTP.
     #[arg(long, default_value = "0.0.0.0:8081")]
     pub health_listen: SocketAddr,
+    /// Prometheus metrics (/metrics) over plain HTTP, with KEDA's names.
+    #[arg(long, default_value = "0.0.0.0:8080")]
+    pub metrics_listen: SocketAddr,
     /// Also serve the external metrics API here (all-in-one mode).
     #[arg(long)]
     pub metrics_api_listen: Option<SocketAddr>,
@@ -56,6 +61,17 @@ pub struct OperatorArgs {
     pub insecure_allow_any_client: bool,
     #[arg(long, default_value_t = DEFAULT_MAX_METRIC_AGE.as_secs())]
     pub max_metric_age: u64,
+    /// Act only while holding the Lease, so replicas never both scale.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub leader_elect: bool,
+    /// Namespace of the Lease (the operator's own namespace).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "keda")]
+    pub lease_namespace: String,
+    #[arg(long, default_value = "operator.keda.sh")]
+    pub lease_name: String,
+    /// Seconds a leader may go without renewing before another takes over.
+    #[arg(long, default_value_t = 15)]
+    pub lease_seconds: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,11 +97,15 @@ pub async fn run(args: &OperatorArgs) -> Result<(), OperatorError> {
         .map(String::from)
         .collect();
     let (reports_tx, reports_rx) = mpsc::unbounded_channel();
+    let metrics = Arc::new(OperatorMetrics::new(env!("CARGO_PKG_VERSION")));
     let scale = Arc::new(ScaleSubresource::new(client.clone()));
     let engine = Arc::new(Engine::new(
         LoopContext {
             target: scale.clone(),
-            reporter: Arc::new(ChannelReporter(reports_tx)),
+            reporter: Arc::new(ChannelReporter {
+                reports: reports_tx,
+                metrics: metrics.clone(),
+            }),
             clock: Arc::new(SystemClock),
         },
         Duration::from_secs(args.max_metric_age),
@@ -109,6 +129,7 @@ pub async fn run(args: &OperatorArgs) -> Result<(), OperatorError> {
             watch_namespaces: watch_namespaces.clone(),
         },
         started: Mutex::new(Default::default()),
+        metrics: metrics.clone(),
     });
     let (scaled_objects, hpas): (Api<ScaledObject>, Api<HorizontalPodAutoscaler>) =
         match watch_namespaces.as_slice() {
@@ -133,12 +154,22 @@ pub async fn run(args: &OperatorArgs) -> Result<(), OperatorError> {
         }
     });
     serve_health(args.health_listen, ready).await?;
+    serve_metrics(args.metrics_listen, metrics.clone()).await?;
+    tokio::spawn(count_registered(store.clone(), metrics.clone()));
     if let Some(addr) = args.metrics_api_listen {
         serve_metrics_api(args, addr, engine.clone()).await?;
     }
+    let election = elect(args, &client).await;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let lost = election.clone();
     tokio::spawn(async move {
-        stop_signal().await;
+        tokio::select! {
+            _ = stop_signal() => {}
+            _ = async { match &lost { Some(e) => e.hold().await, None => std::future::pending().await } } => {
+                tracing::error!("leadership lost: stopping");
+                eprintln!("leadership lost: stopping");
+            }
+        }
         let _ = stop_tx.send(());
     });
     controller
@@ -152,7 +183,91 @@ pub async fn run(args: &OperatorArgs) -> Result<(), OperatorError> {
             }
         })
         .await;
+    if let Some(election) = election {
+        election.release().await;
+    }
     Ok(())
+}
+
+/// Waits for the Lease when leader election is on.
+async fn elect(args: &OperatorArgs, client: &kube::Client) -> Option<Arc<LeaderElection>> {
+    if !args.leader_elect {
+        return None;
+    }
+    let identity =
+        std::env::var("POD_NAME").unwrap_or_else(|_| format!("kedars-{}", std::process::id()));
+    let election = Arc::new(LeaderElection::new(
+        client.clone(),
+        LeaseConfig {
+            namespace: args.lease_namespace.clone(),
+            name: args.lease_name.clone(),
+            identity,
+            duration: Duration::from_secs(args.lease_seconds),
+            retry: Duration::from_secs((args.lease_seconds / 3).max(1)),
+        },
+    ));
+    eprintln!(
+        "waiting for the lease {}/{}",
+        args.lease_namespace, args.lease_name
+    );
+    election.acquire().await;
+    eprintln!("leading");
+    Some(election)
+}
+
+async fn serve_metrics(
+    addr: SocketAddr,
+    metrics: Arc<OperatorMetrics>,
+) -> Result<(), OperatorError> {
+    let router = Router::new().route(
+        "/metrics",
+        get(move || {
+            let body = metrics.render();
+            async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4",
+                    )],
+                    body,
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    eprintln!(
+        "prometheus metrics on http://{}/metrics",
+        listener.local_addr()?
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok(())
+}
+
+/// Recounts registered ScaledObjects and triggers from the watch cache every few seconds.
+async fn count_registered(
+    store: kube::runtime::reflector::Store<ScaledObject>,
+    metrics: Arc<OperatorMetrics>,
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        let mut per_namespace = std::collections::BTreeMap::<String, i64>::new();
+        let mut per_type = std::collections::BTreeMap::<String, i64>::new();
+        for so in store.state() {
+            *per_namespace
+                .entry(so.metadata.namespace.clone().unwrap_or_default())
+                .or_default() += 1;
+            for trigger in &so.spec.triggers {
+                *per_type.entry(trigger.type_.clone()).or_default() += 1;
+            }
+        }
+        metrics.set_registered(
+            &per_namespace.into_iter().collect::<Vec<_>>(),
+            &per_type.into_iter().collect::<Vec<_>>(),
+        );
+    }
 }
 
 async fn serve_health(

@@ -34,6 +34,7 @@ pub struct Context {
     pub scale: Arc<ScaleSubresource>,
     pub recorder: Recorder,
     pub config: OperatorConfig,
+    pub metrics: Arc<super::metrics::OperatorMetrics>,
     /// The generation and annotations each running loop was started from.
     pub started: Mutex<HashMap<ObjectKey, (Option<i64>, String)>>,
 }

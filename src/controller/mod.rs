@@ -4,6 +4,8 @@
 pub mod context;
 pub mod finalize;
 pub mod hpa;
+pub mod leader;
+pub mod metrics;
 pub mod objects;
 pub mod pause;
 pub mod reconcile;

@@ -26,6 +26,7 @@ pub async fn pause(
     replicas: Option<i32>,
 ) -> Result<(), kube::Error> {
     let key = key_of(so);
+    ctx.metrics.set_paused(&key.namespace, &key.name, true);
     ctx.engine.remove(&key);
     ctx.started
         .lock()
@@ -77,6 +78,8 @@ pub async fn unpause_if_paused(
     if !is_paused(so) {
         return Ok(());
     }
+    let key = key_of(so);
+    ctx.metrics.set_paused(&key.namespace, &key.name, false);
     let mut status = so.status.clone().unwrap_or_default();
     let mut conds = status.conditions.take().unwrap_or_else(conditions::initial);
     conditions::set(

@@ -10,17 +10,22 @@ use kube::{Api, ResourceExt};
 use tokio::sync::mpsc;
 
 use super::context::Context;
+use super::metrics::OperatorMetrics;
 use super::status;
 use crate::api::ScaledObject;
 use crate::engine::executor::ScaleReason;
 use crate::engine::target::{PollReport, Reporter};
 
-/// The loops' side: never blocks.
-pub struct ChannelReporter(pub mpsc::UnboundedSender<PollReport>);
+/// The loops' side: records metrics and hands the report on; never blocks.
+pub struct ChannelReporter {
+    pub reports: mpsc::UnboundedSender<PollReport>,
+    pub metrics: Arc<OperatorMetrics>,
+}
 
 impl Reporter for ChannelReporter {
     fn report(&self, report: &PollReport) {
-        let _ = self.0.send(report.clone());
+        self.metrics.record_poll(report);
+        let _ = self.reports.send(report.clone());
     }
 }
 

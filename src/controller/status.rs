@@ -129,6 +129,7 @@ mod tests {
                 failing: failures > 0,
             },
             queried_at: None,
+            latency: None,
         };
         PollReport {
             key: ObjectKey::new("ns", "so"),

@@ -150,7 +150,15 @@ mod tests {
     fn values() {
         use Behavior::*;
         // (what, behavior, health, current replicas, metric, ready pods, served value)
-        type Row = (&'static str, Behavior, Health, i32, MetricTarget, i32, Option<f64>);
+        type Row = (
+            &'static str,
+            Behavior,
+            Health,
+            i32,
+            MetricTarget,
+            i32,
+            Option<f64>,
+        );
         let cases: &[Row] = &[
             (
                 "healthy: no fallback",

@@ -29,8 +29,10 @@ pub async fn run(runtime: Arc<ScaledObjectRuntime>, ctx: LoopContext) {
     // A poll that overran its interval is followed by the next at once, not by a burst.
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticks.tick().await;
-        let report = poll_once(&runtime, &ctx, last_active).await;
+        let scheduled = ticks.tick().await;
+        let late = scheduled.elapsed();
+        let mut report = poll_once(&runtime, &ctx, last_active).await;
+        report.loop_latency = late;
         last_active = report.last_active_time;
         ctx.reporter.report(&report);
     }
@@ -75,6 +77,7 @@ pub async fn poll_once(
         decision: Default::default(),
         scaled: None,
         last_active_time: last_active,
+        loop_latency: Duration::ZERO,
         state,
     };
     let Ok(current_replicas) = current else {

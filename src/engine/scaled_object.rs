@@ -134,6 +134,7 @@ impl ScaledObjectRuntime {
             fallback_active: false,
             health: outcome.health,
             queried_at: Some(outcome.wall),
+            latency: Some(outcome.latency),
         };
         match &outcome.result {
             Ok(reading) => {

@@ -47,6 +47,8 @@ pub struct TriggerState {
     pub fallback_active: bool,
     pub health: Health,
     pub queried_at: Option<DateTime<Utc>>,
+    /// How long the last query took.
+    pub latency: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -29,6 +29,9 @@ pub struct PollReport {
     /// The scale action taken, and whether the write succeeded.
     pub scaled: Option<(ScaleAction, Result<(), String>)>,
     pub last_active_time: Option<DateTime<Utc>>,
+    /// How late this poll started against its schedule (KEDA's
+    /// `keda_internal_scale_loop_latency_seconds`).
+    pub loop_latency: std::time::Duration,
 }
 
 pub trait Reporter: Send + Sync {
