@@ -154,6 +154,7 @@ mod tests {
             scaled: None,
             last_active_time: active
                 .then(|| chrono::Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap()),
+            loop_latency: std::time::Duration::ZERO,
         }
     }
 
