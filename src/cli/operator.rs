@@ -129,6 +129,7 @@ pub async fn run(args: &OperatorArgs) -> Result<(), OperatorError> {
             watch_namespaces: watch_namespaces.clone(),
         },
         started: Mutex::new(Default::default()),
+        failures: Mutex::new(Default::default()),
         metrics: metrics.clone(),
     });
     let (scaled_objects, hpas): (Api<ScaledObject>, Api<HorizontalPodAutoscaler>) =

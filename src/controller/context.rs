@@ -35,6 +35,8 @@ pub struct Context {
     pub recorder: Recorder,
     pub config: OperatorConfig,
     pub metrics: Arc<super::metrics::OperatorMetrics>,
+    /// Consecutive failed reconciles per object, for the retry backoff.
+    pub failures: Mutex<HashMap<ObjectKey, u32>>,
     /// The generation and annotations each running loop was started from.
     pub started: Mutex<HashMap<ObjectKey, (Option<i64>, String)>>,
 }

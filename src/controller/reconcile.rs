@@ -43,7 +43,13 @@ pub async fn reconcile(so: Arc<ScaledObject>, ctx: Arc<Context>) -> Result<Actio
     }
     ensure_finalizer_and_label(&so, &api).await?;
     match reconcile_live(&so, &api, &ctx).await {
-        Ok(action) => Ok(action),
+        Ok(action) => {
+            ctx.failures
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&key_of(&so));
+            Ok(action)
+        }
         Err(ReconcileError::Check(message)) => {
             check_failed(&so, &api, &ctx, &message).await?;
             Err(ReconcileError::Check(message))
@@ -349,7 +355,29 @@ async fn check_failed(
     Ok(())
 }
 
-pub fn error_policy(_so: Arc<ScaledObject>, error: &ReconcileError, _ctx: Arc<Context>) -> Action {
-    tracing::warn!(error = %error, "reconcile failed");
-    Action::requeue(Duration::from_secs(10))
+/// Retries a failed reconcile after 5 s, doubling per consecutive failure up to 5 minutes.
+pub fn error_policy(so: Arc<ScaledObject>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
+    let key = key_of(&so);
+    let failures = {
+        let mut failures = ctx.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let count = failures.entry(key.clone()).or_insert(0);
+        *count = count.saturating_add(1);
+        *count
+    };
+    tracing::warn!(scaled_object = %key, failures, error = %error, "reconcile failed");
+    Action::requeue(retry_delay(failures))
+}
+
+pub fn retry_delay(failures: u32) -> Duration {
+    let seconds = 5u64.saturating_mul(1 << failures.saturating_sub(1).min(10));
+    Duration::from_secs(seconds.min(300))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn retry_backoff_doubles_up_to_five_minutes() {
+        let delays: Vec<u64> = (1..=9).map(|n| super::retry_delay(n).as_secs()).collect();
+        assert_eq!(delays, [5, 10, 20, 40, 80, 160, 300, 300, 300]);
+    }
 }
