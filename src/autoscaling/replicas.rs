@@ -1,6 +1,10 @@
 //! Desired replicas from external metrics (upstream `replica_calculator.go`,
 //! `GetExternalMetricReplicas` and `GetExternalPerPodMetricReplicas`): the ratio of value to
-//! target, a 10% tolerance, the largest proposal over all metrics, then min/max.
+//! target, a 10% tolerance, the largest proposal over all metrics, then min/max. A snapshot
+//! without memory: no stabilization windows or policies (those need [`super::hpa::sync`]).
+
+use super::calc::{self, Tolerances};
+use super::quantity::milli_of;
 
 /// The HPA's default tolerance (`--horizontal-pod-autoscaler-tolerance`).
 pub const TOLERANCE: f64 = 0.1;
@@ -14,23 +18,24 @@ pub struct ExternalMetric {
     pub average: bool,
 }
 
-/// What one metric proposes, from `current` replicas (of which `ready` are ready).
+/// What one metric proposes, from `current` replicas (of which `ready` are ready), with the
+/// same calculation as the full sync ([`super::calc`]).
 pub fn proposal(metric: ExternalMetric, current: i32, ready: i32) -> i32 {
     if metric.target <= 0.0 {
         return current;
     }
+    let (value, target) = (milli_of(metric.value), milli_of(metric.target));
     if metric.average {
-        let ratio = metric.value / (metric.target * f64::from(current.max(1)));
-        if current > 0 && (1.0 - ratio).abs() <= TOLERANCE {
-            return current;
-        }
-        return ceil(metric.value / metric.target);
+        return calc::per_pod(value, target, current, Tolerances::DEFAULT).0;
     }
-    let ratio = metric.value / metric.target;
-    if (1.0 - ratio).abs() <= TOLERANCE {
-        return current;
-    }
-    ceil(ratio * f64::from(ready.max(1)))
+    calc::on_total(
+        value,
+        target,
+        current,
+        (current, ready),
+        Tolerances::DEFAULT,
+    )
+    .unwrap_or(current)
 }
 
 /// The replicas the HPA wants: the largest proposal, within `[min, max]` (`min` at least 1, as
@@ -46,15 +51,6 @@ pub fn desired(metrics: &[ExternalMetric], current: i32, ready: i32, min: i32, m
         .max()
         .unwrap_or(current);
     wanted.clamp(min.max(1), max.max(min.max(1)))
-}
-
-fn ceil(value: f64) -> i32 {
-    let rounded = value.ceil();
-    if rounded >= f64::from(i32::MAX) {
-        i32::MAX
-    } else {
-        (rounded as i32).max(0)
-    }
 }
 
 #[cfg(test)]

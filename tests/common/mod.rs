@@ -1,6 +1,7 @@
 //! Support shared by the integration tests of the kedars package.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod hpa_sim;
 pub mod pki;
 
 /// A name no other test (or earlier run) uses.
