@@ -9,6 +9,7 @@ pub mod manifest;
 pub mod resolve;
 pub mod controller;
 pub mod engine;
+pub mod feed;
 pub mod metrics_api;
 
 pub use kedars_scalers as scalers;

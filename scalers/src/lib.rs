@@ -13,12 +13,14 @@ pub mod quantity;
 pub mod redact;
 pub mod registry;
 pub mod scaler;
+pub mod time_based;
 pub mod tls;
 
 pub mod cron;
 pub mod mysql;
 pub mod prometheus;
 pub mod redis;
+pub mod timetable;
 
 pub use connections::Connections;
 pub use context::{MetricType, TriggerContext};
@@ -26,3 +28,4 @@ pub use error::{BuildError, ParamProblem, ParseError, ScalerError};
 pub use quantity::MilliQuantity;
 pub use registry::{KNOWN_TYPES, build};
 pub use scaler::{MetricSpec, Reading, Scaler};
+pub use time_based::TimeBased;

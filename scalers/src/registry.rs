@@ -15,6 +15,7 @@ pub const KNOWN_TYPES: &[&str] = &[
     "redis",
     "redis-cluster",
     "redis-sentinel",
+    "timetable",
 ];
 
 /// Builds the scaler for a trigger: a pure step that checks every parameter and opens nothing;
@@ -28,6 +29,7 @@ pub fn build(
         "redis" | "redis-cluster" | "redis-sentinel" => crate::redis::build(ctx, connections)?,
         "mysql" => crate::mysql::build(ctx, connections)?,
         "cron" => crate::cron::build(ctx, connections)?,
+        "timetable" => crate::timetable::build(ctx, connections)?,
         other => {
             return Err(BuildError::UnknownType {
                 trigger_type: other.to_string(),
@@ -53,7 +55,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "no scaler found for type \"rabbitmq-typo\"; known types: cron, mysql, prometheus, \
-             redis, redis-cluster, redis-sentinel"
+             redis, redis-cluster, redis-sentinel, timetable"
         );
     }
 

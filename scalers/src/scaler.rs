@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::context::MetricType;
 use crate::error::ScalerError;
 use crate::quantity::MilliQuantity;
+use crate::time_based::TimeBased;
 
 /// KEDA's default for how long one query may take (`KEDA_HTTP_DEFAULT_TIMEOUT`, 3000 ms).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -62,6 +63,12 @@ pub trait Scaler: Send + Sync {
 
     /// Releases what only this scaler holds. Shared connections stay open for other scalers.
     async fn close(&self) {}
+
+    /// The scaler's schedule, when its reading is a pure function of the time (cron,
+    /// timetable): it can then be evaluated offline, listed ahead and simulated.
+    fn time_based(&self) -> Option<&dyn TimeBased> {
+        None
+    }
 }
 
 /// Checks that `requested` names this scaler's single metric. KEDA compares metric names

@@ -73,7 +73,12 @@ mod tests {
 
     #[test]
     fn pause_table() {
-        let cases: &[(&str, &[(&str, &str)], Result<Pause, &str>)] = &[
+        type Row = (
+            &'static str,
+            &'static [(&'static str, &'static str)],
+            Result<Pause, &'static str>,
+        );
+        let cases: &[Row] = &[
             ("nothing set", &[], Ok(Pause::default())),
             (
                 "paused true",

@@ -8,6 +8,7 @@ pub mod scaled_job;
 pub mod scaled_object;
 pub mod trigger;
 pub mod trigger_auth;
+pub mod validation;
 
 pub use scaled_job::{ScaledJob, ScaledJobSpec};
 pub use scaled_object::{ScaledObject, ScaledObjectSpec, ScaledObjectStatus};

@@ -1,7 +1,8 @@
-//! `kedars metrics-server`: the external metrics API on its own. Values come from ScaledObject
-//! manifests polled in this process (`--manifests`); the operator's feed comes with the operator.
-//! Client authentication is on unless explicitly turned off: in a cluster only the API server's
-//! aggregator may read metrics.
+//! `kedars metrics-server`: the external metrics API on its own. Values come either from the
+//! operator's metrics feed (`--operator-address`: the split deployment, answered from memory) or
+//! from ScaledObject manifests polled in this process (`--manifests`). Client authentication is
+//! on unless explicitly turned off: in a cluster only the API server's aggregator may read
+//! metrics.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,13 +17,21 @@ use crate::engine::clock::SystemClock;
 use crate::engine::registry::{DEFAULT_MAX_METRIC_AGE, Engine};
 use crate::engine::scale_loop::LoopContext;
 use crate::engine::target::{InMemoryTarget, RecordingReporter};
-use crate::metrics_api::{self, server, tls};
+use crate::metrics_api::{self, MetricsSource, server, tls};
 
 #[derive(Debug, Clone, Args)]
 pub struct MetricsServerArgs {
     /// ScaledObject manifests to poll and serve (files, directories or `-`).
-    #[arg(long = "manifests", value_name = "FILE|DIR|-", required = true, num_args = 1..)]
+    #[arg(
+        long = "manifests",
+        value_name = "FILE|DIR|-",
+        num_args = 1..,
+        required_unless_present = "operator_address",
+        conflicts_with = "operator_address"
+    )]
     pub manifests: Vec<String>,
+    #[command(flatten)]
+    pub feed: super::feed::FeedClientArgs,
     #[arg(long, default_value = "0.0.0.0:6443")]
     pub listen: SocketAddr,
     /// Serving certificate (PEM); with --tls-private-key-file. Default: a self-signed pair.
@@ -60,6 +69,8 @@ pub enum MetricsServerError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Manifests(String),
+    #[error(transparent)]
+    Feed(#[from] crate::feed::FeedError),
 }
 
 fn client_auth(args: &MetricsServerArgs) -> Result<tls::ClientAuth, MetricsServerError> {
@@ -83,6 +94,30 @@ pub async fn run(args: &MetricsServerArgs) -> Result<(), MetricsServerError> {
         _ => tls::self_signed(&[])?,
     };
     let config = tls::server_config(identity, &clients)?;
+    let (source, origin): (Arc<dyn MetricsSource>, String) = match super::feed::follow(&args.feed)?
+    {
+        Some(client) => {
+            let origin = format!(
+                "the operator's feed at {}",
+                args.feed.operator_address.as_deref().unwrap_or_default()
+            );
+            (client, origin)
+        }
+        None => polled_here(args)?,
+    };
+    let listener = server::bind(args.listen).await?;
+    eprintln!(
+        "serving external.metrics.k8s.io/v1beta1 on https://{} from {origin}",
+        listener.local_addr()?,
+    );
+    server::serve_tls(listener, config, metrics_api::router(source), stop_signal()).await?;
+    Ok(())
+}
+
+/// The engine in this process, polling the manifests' sources.
+fn polled_here(
+    args: &MetricsServerArgs,
+) -> Result<(Arc<dyn MetricsSource>, String), MetricsServerError> {
     let connections = Connections::new(kedars_scalers::scaler::DEFAULT_TIMEOUT);
     let prepared = load_and_prepare(&args.manifests, &args.namespace, &connections)
         .map_err(MetricsServerError::Manifests)?;
@@ -99,12 +134,6 @@ pub async fn run(args: &MetricsServerArgs) -> Result<(), MetricsServerError> {
     for runtime in prepared.runtimes {
         engine.upsert(runtime);
     }
-    let listener = server::bind(args.listen).await?;
-    eprintln!(
-        "serving external.metrics.k8s.io/v1beta1 on https://{} for {} ScaledObjects",
-        listener.local_addr()?,
-        engine.keys().len()
-    );
-    server::serve_tls(listener, config, metrics_api::router(engine), stop_signal()).await?;
-    Ok(())
+    let origin = format!("{} ScaledObjects polled here", engine.keys().len());
+    Ok((engine, origin))
 }

@@ -1,6 +1,7 @@
 //! The command line. `main.rs` only parses arguments and calls [`run`].
 
 pub mod check;
+pub mod feed;
 pub mod metrics_server;
 pub mod operator;
 pub mod run;

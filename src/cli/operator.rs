@@ -72,6 +72,8 @@ pub struct OperatorArgs {
     /// Seconds a leader may go without renewing before another takes over.
     #[arg(long, default_value_t = 15)]
     pub lease_seconds: u64,
+    #[command(flatten)]
+    pub feed: super::feed::FeedServerArgs,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,12 +101,14 @@ pub async fn run(args: &OperatorArgs) -> Result<(), OperatorError> {
     let (reports_tx, reports_rx) = mpsc::unbounded_channel();
     let metrics = Arc::new(OperatorMetrics::new(env!("CARGO_PKG_VERSION")));
     let scale = Arc::new(ScaleSubresource::new(client.clone()));
+    let feed = Arc::new(crate::feed::hub::FeedHub::default());
     let engine = Arc::new(Engine::new(
         LoopContext {
             target: scale.clone(),
             reporter: Arc::new(ChannelReporter {
                 reports: reports_tx,
                 metrics: metrics.clone(),
+                feed: feed.clone(),
             }),
             clock: Arc::new(SystemClock),
         },
@@ -161,6 +165,10 @@ pub async fn run(args: &OperatorArgs) -> Result<(), OperatorError> {
         serve_metrics_api(args, addr, engine.clone()).await?;
     }
     let election = elect(args, &client).await;
+    // Only the leader polls, so only the leader has values to push (as KEDA's gRPC server).
+    super::feed::serve(&args.feed, feed, stop_signal())
+        .await
+        .map_err(|e| OperatorError::Config(e.to_string()))?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let lost = election.clone();
     tokio::spawn(async move {

@@ -98,7 +98,7 @@ async fn reconcile_live(
         pause::pause(so, api, ctx, pause.paused_replicas).await?;
         return Ok(Action::await_change());
     }
-    pause::unpause_if_paused(so, api, ctx).await?;
+    let so = &pause::settle(so, api, ctx, &pause).await?;
     let validation = validation::validate_scaled_object(so, &Neighbours::default());
     if !validation.errors.is_empty() {
         return Err(ReconcileError::Check(validation.errors.join("; ")));

@@ -14,18 +14,27 @@ use super::metrics::OperatorMetrics;
 use super::status;
 use crate::api::ScaledObject;
 use crate::engine::executor::ScaleReason;
+use crate::engine::state::ObjectKey;
 use crate::engine::target::{PollReport, Reporter};
+use crate::feed::hub::FeedHub;
 
-/// The loops' side: records metrics and hands the report on; never blocks.
+/// The loops' side: records metrics, pushes values to the metrics feed and hands the report
+/// on; never blocks.
 pub struct ChannelReporter {
     pub reports: mpsc::UnboundedSender<PollReport>,
     pub metrics: Arc<OperatorMetrics>,
+    pub feed: Arc<FeedHub>,
 }
 
 impl Reporter for ChannelReporter {
     fn report(&self, report: &PollReport) {
         self.metrics.record_poll(report);
+        self.feed.publish(report);
         let _ = self.reports.send(report.clone());
+    }
+
+    fn removed(&self, key: &ObjectKey) {
+        self.feed.remove(key);
     }
 }
 

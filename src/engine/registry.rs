@@ -20,6 +20,9 @@ pub enum ServeError {
     UnknownScaledObject(ObjectKey),
     #[error(transparent)]
     Metric(#[from] MetricError),
+    /// No value can be served at all (a metrics-server whose feed from the operator is down).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 struct Running {
@@ -60,9 +63,12 @@ impl Engine {
     }
 
     pub fn remove(&self, key: &ObjectKey) -> bool {
-        match self.write().remove(key) {
+        // The lock is released before the reporter hears of it.
+        let removed = self.write().remove(key);
+        match removed {
             Some(running) => {
                 running.task.abort();
+                self.ctx.reporter.removed(key);
                 true
             }
             None => false,

@@ -36,6 +36,9 @@ pub struct PollReport {
 
 pub trait Reporter: Send + Sync {
     fn report(&self, report: &PollReport);
+    /// The ScaledObject's loop was stopped (deleted or paused): its values must no longer be
+    /// served by anything that learned them from reports.
+    fn removed(&self, _key: &ObjectKey) {}
 }
 
 /// Replicas kept in memory: local mode and tests, where no cluster exists. Unknown targets

@@ -2,7 +2,9 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 pub mod hpa_sim;
+pub mod operator;
 pub mod pki;
+pub mod proxy;
 
 /// A name no other test (or earlier run) uses.
 pub fn unique(prefix: &str) -> String {

@@ -17,6 +17,7 @@ mod grammar;
 mod metadata;
 mod metric_name;
 mod schedule;
+mod time_based;
 mod window;
 
 use std::sync::Arc;
@@ -105,6 +106,10 @@ impl Scaler for CronScaler {
     ) -> Result<Reading, ScalerError> {
         check_metric_name(TYPE, &self.specs, metric_name)?;
         Ok(self.reading(now))
+    }
+
+    fn time_based(&self) -> Option<&dyn crate::time_based::TimeBased> {
+        Some(self)
     }
 }
 

@@ -1,0 +1,266 @@
+//! Metrics API throughput and latency with N ScaledObjects loaded (issue 4; issue 9 scales N up).
+//!
+//! One process runs: a private redis-server with one list per ScaledObject; the real engine
+//! polling N redis triggers; kedars' router served as production serves it; a bare hyper server
+//! answering a captured kedars response over the same TLS configuration; and a closed-loop load
+//! generator that drives both, alternately, for the same time. The figure is the ratio
+//! kedars/bare, which survives a noisy, shared machine better than either number.
+//!
+//! `CARGO_PROFILE_RELEASE_DEBUG=0 cargo bench --bench metrics_api -- [--objects N]
+//! [--connections C] [--duration S] [--warmup S] [--rounds R] [--plain-http]`
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use support::fleet::{Fleet, FleetSpec, list_name};
+use support::load::{self, LoadResult, LoadSpec};
+use support::machine::{self, Facts};
+use support::redis::{PrivateRedis, SCALER_COMMANDS};
+use support::servers::{self, Transport};
+use support::{CargoBenchFlag, ms, seconds};
+
+#[derive(Parser, Debug)]
+#[command(about = "kedars' external metrics API next to a bare HTTP server, in the same run")]
+struct Args {
+    /// ScaledObjects loaded into the engine, one redis trigger each.
+    #[arg(long, default_value_t = 1000)]
+    objects: usize,
+    /// Concurrent keep-alive connections of the load generator.
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// Counted seconds per server per round.
+    #[arg(long, default_value = "10", value_parser = seconds)]
+    duration: Duration,
+    /// Uncounted seconds before each counted window.
+    #[arg(long, default_value = "2", value_parser = seconds)]
+    warmup: Duration,
+    /// Rounds; the order alternates (bare first, then kedars first) so drift hits both alike.
+    #[arg(long, default_value_t = 2)]
+    rounds: usize,
+    /// Plain HTTP for both servers instead of TLS.
+    #[arg(long)]
+    plain_http: bool,
+    #[arg(long, default_value_t = 30)]
+    polling_interval: u32,
+    /// kedars' --max-metric-age: an older value is fetched again on an HPA request.
+    #[arg(long, default_value = "15", value_parser = seconds)]
+    max_metric_age: Duration,
+    #[command(flatten)]
+    cargo: CargoBenchFlag,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Server {
+    Bare,
+    Kedars,
+}
+
+impl Server {
+    fn label(self) -> &'static str {
+        match self {
+            Server::Bare => "bare hyper, fixed body",
+            Server::Kedars => "kedars router + engine",
+        }
+    }
+}
+
+/// Everything the load runs need, started on the server runtime.
+struct Setup {
+    redis: PrivateRedis,
+    fleet: Fleet,
+    transport: Transport,
+    kedars: SocketAddr,
+    bare: SocketAddr,
+    body_len: usize,
+    first_polls: Duration,
+    tls: Option<String>,
+}
+
+fn main() {
+    let args = Args::parse();
+    let facts = Facts::gather("metrics_api");
+    let cores = facts.cores.max(1);
+    // Two runtimes, as if the load generator were another process on the same machine: the
+    // server keeps tokio's default of one worker per core.
+    let server_rt = runtime("kedars", cores);
+    let load_rt = runtime("load", cores);
+    let mut setup = server_rt.block_on(set_up(&args));
+    print_header(&facts, &args, &setup);
+
+    let paths = Arc::new(setup.fleet.paths());
+    let spec = LoadSpec {
+        connections: args.connections,
+        warmup: args.warmup,
+        duration: args.duration,
+    };
+    let mut bare = Vec::new();
+    let mut kedars = Vec::new();
+    let mut kedars_queries = 0;
+    println!(
+        "\n| round | server | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | failed |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for round in 0..args.rounds {
+        let order = if round % 2 == 0 {
+            [Server::Bare, Server::Kedars]
+        } else {
+            [Server::Kedars, Server::Bare]
+        };
+        for server in order {
+            server_rt.block_on(setup.redis.reset_stats());
+            let addr = match server {
+                Server::Bare => setup.bare,
+                Server::Kedars => setup.kedars,
+            };
+            let result = load_rt
+                .block_on(load::run(addr, &setup.transport, paths.clone(), &spec))
+                .unwrap_or_else(|e| panic!("load on {}: {e}", server.label()));
+            println!(
+                "| {} | {} | {} |",
+                round + 1,
+                server.label(),
+                cells(&result)
+            );
+            match server {
+                Server::Bare => bare.push(result),
+                Server::Kedars => {
+                    kedars_queries += server_rt.block_on(setup.redis.calls(SCALER_COMMANDS));
+                    kedars.push(result);
+                }
+            }
+        }
+    }
+    print_summary(&LoadResult::merged(&bare), &LoadResult::merged(&kedars));
+    println!(
+        "\nsource queries at Redis while kedars was under load (warm-ups included): \
+         {kedars_queries}; engine total since start: {}; polls: {}; failing triggers: {}",
+        setup.fleet.engine_queries(),
+        setup.fleet.polls.count(),
+        setup.fleet.failing()
+    );
+    println!("load average after the run: {}", machine::load_average());
+}
+
+fn runtime(name: &str, workers: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name(name)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+async fn set_up(args: &Args) -> Setup {
+    let mut redis = PrivateRedis::start().await;
+    let lists: Vec<String> = (0..args.objects).map(list_name).collect();
+    // Lengths 0..=19: values of one and two digits, as real queues have.
+    redis.fill_lists(&lists, |i| i % 20).await;
+    let fleet = Fleet::load(
+        &FleetSpec {
+            objects: args.objects,
+            polling_interval_seconds: args.polling_interval,
+            max_metric_age: args.max_metric_age,
+        },
+        &redis.address(),
+    );
+    let first_polls = fleet.wait_for_first_polls(Duration::from_secs(60)).await;
+    let transport = if args.plain_http {
+        Transport::Plain
+    } else {
+        Transport::tls()
+    };
+    let router = kedars::metrics_api::router(fleet.engine.clone());
+    let kedars = servers::start_kedars(&transport, router).await;
+    // The bare server answers with a real kedars response: same size, same content type.
+    let sample = &fleet.members[fleet.members.len() / 2];
+    let (status, body) = load::fetch(kedars, &transport, &sample.path())
+        .await
+        .expect("kedars answers");
+    assert!(status.is_success(), "kedars answered {status}: {body:?}");
+    let body_len = body.len();
+    let bare = servers::start_bare(&transport, body).await;
+    let tls = load::tls_parameters(kedars, &transport).await;
+    Setup {
+        redis,
+        fleet,
+        transport,
+        kedars,
+        bare,
+        body_len,
+        first_polls,
+        tls,
+    }
+}
+
+fn print_header(facts: &Facts, args: &Args, setup: &Setup) {
+    println!("## metrics_api\n");
+    facts.print();
+    println!(
+        "setup: {} ScaledObjects (one redis trigger each, own list, pollingInterval {} s, \
+         max metric age {} s) loaded in {:.1} ms, first polls done {:.1} ms later",
+        args.objects,
+        args.polling_interval,
+        args.max_metric_age.as_secs_f64(),
+        setup.fleet.load_time.as_secs_f64() * 1e3,
+        setup.first_polls.as_secs_f64() * 1e3
+    );
+    println!(
+        "transport: {}{}; HTTP/1.1 keep-alive; body {} bytes (a real ExternalMetricValueList)",
+        setup.transport.describe(),
+        setup
+            .tls
+            .as_ref()
+            .map(|t| format!(" ({t})"))
+            .unwrap_or_default(),
+        setup.body_len
+    );
+    println!(
+        "load: in-process closed loop (shares the {} cores with the servers and redis-server), \
+         {} connections, each request for a random ScaledObject's metric; {} rounds of {} s \
+         counted after {} s warm-up per server",
+        facts.cores,
+        args.connections,
+        args.rounds,
+        args.duration.as_secs_f64(),
+        args.warmup.as_secs_f64()
+    );
+}
+
+/// The measured cells of a table row, after its label cells.
+fn cells(r: &LoadResult) -> String {
+    format!(
+        "{} | {:.0} | {} | {} | {} | {} | {}",
+        r.ok,
+        r.per_second(),
+        ms(r.quantile_us(0.50)),
+        ms(r.quantile_us(0.90)),
+        ms(r.quantile_us(0.99)),
+        ms(r.latency_us.max()),
+        r.failed
+    )
+}
+
+fn print_summary(bare: &LoadResult, kedars: &LoadResult) {
+    println!("\n| all rounds | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | failed |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (label, r) in [
+        (Server::Bare.label(), bare),
+        (Server::Kedars.label(), kedars),
+    ] {
+        println!("| {label} | {} |", cells(r));
+    }
+    let ratio = |k: f64, b: f64| if b > 0.0 { k / b } else { f64::NAN };
+    let q = |r: &LoadResult, x: f64| r.quantile_us(x) as f64;
+    println!(
+        "| kedars/bare | | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | |",
+        ratio(kedars.per_second(), bare.per_second()),
+        ratio(q(kedars, 0.5), q(bare, 0.5)),
+        ratio(q(kedars, 0.9), q(bare, 0.9)),
+        ratio(q(kedars, 0.99), q(bare, 0.99)),
+        ratio(kedars.latency_us.max() as f64, bare.latency_us.max() as f64),
+    );
+}
