@@ -11,5 +11,6 @@ pub mod controller;
 pub mod engine;
 pub mod feed;
 pub mod metrics_api;
+pub mod simulate;
 
 pub use kedars_scalers as scalers;

@@ -9,6 +9,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
 use clap::Args;
 use kedars_scalers::Connections;
 
@@ -34,6 +37,10 @@ pub struct MetricsServerArgs {
     pub feed: super::feed::FeedClientArgs,
     #[arg(long, default_value = "0.0.0.0:6443")]
     pub listen: SocketAddr,
+    /// Also /healthz and /readyz over plain HTTP here: the kubelet's probes carry no client
+    /// certificate, and readiness is what takes a metrics server without values out of service.
+    #[arg(long)]
+    pub health_listen: Option<SocketAddr>,
     /// Serving certificate (PEM); with --tls-private-key-file. Default: a self-signed pair.
     #[arg(long, requires = "tls_private_key_file")]
     pub tls_cert_file: Option<PathBuf>,
@@ -105,12 +112,36 @@ pub async fn run(args: &MetricsServerArgs) -> Result<(), MetricsServerError> {
         }
         None => polled_here(args)?,
     };
+    if let Some(addr) = args.health_listen {
+        serve_health(addr, source.clone()).await?;
+    }
     let listener = server::bind(args.listen).await?;
     eprintln!(
         "serving external.metrics.k8s.io/v1beta1 on https://{} from {origin}",
         listener.local_addr()?,
     );
     server::serve_tls(listener, config, metrics_api::router(source), stop_signal()).await?;
+    Ok(())
+}
+
+async fn serve_health(addr: SocketAddr, source: Arc<dyn MetricsSource>) -> std::io::Result<()> {
+    let router = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(move || {
+                let ready = source.is_ready();
+                async move {
+                    match ready {
+                        true => (StatusCode::OK, "ok"),
+                        false => (StatusCode::SERVICE_UNAVAILABLE, "no metric values to serve"),
+                    }
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    eprintln!("health on http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, router).await });
     Ok(())
 }
 

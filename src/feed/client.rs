@@ -201,6 +201,7 @@ async fn subscribe_once(endpoint: &Endpoint, subscriber: &str, view: &Mutex<Feed
                 view.apply(update);
                 if !was_connected && view.is_connected() {
                     tracing::info!(operator = %endpoint.uri(), "metrics feed: connected");
+                    eprintln!("metrics feed from {}: connected", endpoint.uri());
                 }
             }
             Ok(None) => return "the operator ended the stream".into(),
