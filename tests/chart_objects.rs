@@ -27,9 +27,8 @@ use support::{Doc, RenderOptions, render};
 /// Reads `value` as `T`: no unknown field, and writing `T` back gives `value` again.
 fn strict<T: DeserializeOwned + Serialize>(value: &Value) -> Result<T, String> {
     let mut unknown = Vec::new();
-    let deserializer = serde_ignored::Deserializer::new(value, &mut |path: serde_ignored::Path| {
-        unknown.push(path.to_string())
-    });
+    let mut record = |path: serde_ignored::Path| unknown.push(path.to_string());
+    let deserializer = serde_ignored::Deserializer::new(value, &mut record);
     let typed: T = serde_path_to_error::deserialize(deserializer)
         .map_err(|e| format!("at {}: {}", e.path(), e.inner()))?;
     if !unknown.is_empty() {
@@ -51,7 +50,10 @@ where
     T::Scope: 'static,
 {
     strict::<T>(&doc.object)?;
-    scoped(doc, TypeId::of::<T::Scope>() == TypeId::of::<NamespaceResourceScope>())
+    scoped(
+        doc,
+        TypeId::of::<T::Scope>() == TypeId::of::<NamespaceResourceScope>(),
+    )
 }
 
 fn scoped(doc: &Doc, namespaced: bool) -> Result<(), String> {
@@ -136,7 +138,10 @@ fn every_rendered_object_parses_strictly_into_its_type() {
         "Issuer",
         "ServiceMonitor",
     ] {
-        assert!(counted.contains_key(kind), "no variant renders a {kind}: {counted:?}");
+        assert!(
+            counted.contains_key(kind),
+            "no variant renders a {kind}: {counted:?}"
+        );
     }
 }
 

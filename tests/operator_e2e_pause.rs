@@ -3,10 +3,11 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::operator::{
-    Env, condition, deployment, namespace, push, redis, redis_trigger, scaled_object,
+    Env, ObjectHistory, condition, deployment, namespace, push, redis, redis_trigger,
+    scaled_object, scaled_objects,
 };
 use common::unique;
 use serde_json::{Value, json};
@@ -89,6 +90,8 @@ async fn pause_keeps_replicas_and_removes_the_hpa_paused_replicas_holds_unpause_
     assert!(env.hpa(ns, "keda-hpa-worker").is_none());
 
     push(&list, 30);
+    let versions = ObjectHistory::record(&env.cluster, &scaled_objects(), ns);
+    let unpaused_at = Instant::now();
     env.annotate(
         ns,
         name,
@@ -116,12 +119,25 @@ async fn pause_keeps_replicas_and_removes_the_hpa_paused_replicas_holds_unpause_
     })
     .await;
     env.wait_replicas(ns, name, 5, SECS(20)).await;
-    // The unpause sticks: no later write brings the Paused condition back.
-    for _ in 0..20 {
-        let so = env.scaled_object(ns, name);
-        assert_eq!(condition(&so, "Paused")["status"], "False", "{so:#}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // The unpause sticks: no later write brings the Paused condition or the count back.
+    let paused: Vec<String> = versions
+        .of(name, unpaused_at)
+        .iter()
+        .map(|so| {
+            format!(
+                "{}/{}",
+                condition(so, "Paused")["status"],
+                so["status"]["pausedReplicaCount"]
+            )
+        })
+        .collect();
+    let first_unpaused = paused.iter().position(|p| p == "\"False\"/null").unwrap();
+    assert!(
+        paused[first_unpaused..]
+            .iter()
+            .all(|p| p == "\"False\"/null"),
+        "Paused/pausedReplicaCount after the unpause: {paused:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -45,6 +45,8 @@ fn start_redis() -> PrivateRedis {
             "",
             "--appendonly",
             "no",
+            "--enable-debug-command",
+            "yes",
         ])
         .stdout(Stdio::null())
         .spawn()
@@ -120,6 +122,11 @@ async fn a_hundred_simultaneous_requests_cost_one_query() {
     }
     assert_eq!(cli(redis.port, &["config", "resetstat"]), "OK");
 
+    // Hold the server busy so every request arrives while the first query is in flight: the
+    // test is then about single flight, not about how fast 100 tasks can be spawned.
+    let port = redis.port;
+    let busy = std::thread::spawn(move || cli(port, &["debug", "sleep", "0.5"]));
+    tokio::time::sleep(Duration::from_millis(50)).await;
     let router = kedars::metrics_api::router(engine.clone());
     let path = "/apis/external.metrics.k8s.io/v1beta1/namespaces/ns/s0-redis-jobs?labelSelector=scaledobject.keda.sh%2Fname%3Dweb";
     let requests = (0..100).map(|_| {
@@ -139,6 +146,7 @@ async fn a_hundred_simultaneous_requests_cost_one_query() {
     for value in futures::future::join_all(requests).await {
         assert_eq!(value.unwrap(), "7");
     }
+    busy.join().unwrap();
     assert_eq!(
         script_calls(redis.port),
         1,

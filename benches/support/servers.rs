@@ -1,6 +1,8 @@
 //! The servers under load: kedars' router served exactly as production serves it, and a bare
 //! hyper server answering a fixed body over the same transport — the machine's ceiling for
-//! this kind of request, measured in the same run so the ratio survives a noisy machine.
+//! this kind of request, measured in the same run so the ratio survives a noisy machine. Between
+//! the two, production's serving path (`serve_tls`, hyper-util, axum) answering the fixed body
+//! tells the server's share of the gap from the engine's.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -89,6 +91,15 @@ pub async fn start_kedars(transport: &Transport, router: Router) -> SocketAddr {
         }
     }
     addr
+}
+
+/// An axum router answering every request with `body`, as JSON: production's plumbing without
+/// the engine.
+pub fn fixed_body_router(body: Bytes) -> Router {
+    Router::new().fallback(move || {
+        let body = body.clone();
+        async move { ([(CONTENT_TYPE, "application/json")], body) }
+    })
 }
 
 async fn serve_router_plain(listener: TcpListener, router: Router) {

@@ -145,7 +145,11 @@ pub struct Fallback {
 pub struct ScaledObjectStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_target_kind: Option<String>,
-    #[serde(default, rename = "scaleTargetGVKR", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "scaleTargetGVKR",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scale_target_gvkr: Option<GroupVersionKindResource>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_replica_count: Option<i32>,

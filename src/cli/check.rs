@@ -4,6 +4,8 @@
 //!
 //! Exit status: 0 when every object is valid, 1 when any is not, 2 when an input cannot be read.
 
+mod documents;
+mod next;
 mod report;
 mod text;
 mod triggers;
@@ -33,6 +35,10 @@ pub struct CheckArgs {
     /// Evaluate time-based triggers (cron) at this instant, e.g. 2025-03-10T08:55:00+01:00.
     #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
     pub at: Option<DateTime<Utc>>,
+    /// List the next N openings and closings of every time-based trigger (cron, timetable),
+    /// from --at or now, with the replicas each would ask for.
+    #[arg(long, value_name = "N")]
+    pub next: Option<usize>,
     /// The namespace of objects that do not name one.
     #[arg(long, short = 'n', default_value = "default")]
     pub namespace: String,
@@ -81,6 +87,7 @@ pub fn run(
             cluster_object_namespace: args.cluster_object_namespace.clone(),
         },
         at: args.at,
+        next: args.next.map(|n| (args.at.unwrap_or_else(Utc::now), n)),
     };
     let report = check(&set, &options);
     let code = if report.all_valid() {

@@ -5,6 +5,7 @@ pub mod feed;
 pub mod metrics_server;
 pub mod operator;
 pub mod run;
+pub mod simulate;
 
 use clap::{Parser, Subcommand};
 
@@ -38,6 +39,9 @@ pub enum Command {
     MetricsServer(metrics_server::MetricsServerArgs),
     /// The operator: watch ScaledObjects, own their HPAs, scale 0 <-> min.
     Operator(operator::OperatorArgs),
+    /// Replay time through the engine and the HPA's algorithm: each replica change with its
+    /// cause, and optionally an SVG of it all. Non-time-based triggers read a CSV trace.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Runs a parsed command, writing its output to `out`.
@@ -75,6 +79,18 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> std::io::Result<()> {
             if let Err(e) = runtime.block_on(operator::run(&args)) {
                 eprintln!("error: {e}");
                 std::process::exit(2);
+            }
+        }
+        Command::Simulate(args) => {
+            let code = simulate::run(
+                &args,
+                out,
+                &mut std::io::stderr(),
+                &mut std::io::stdin().lock(),
+            )?;
+            if code != check::EXIT_VALID {
+                let _ = out.flush();
+                std::process::exit(code.into());
             }
         }
         Command::Check(args) => {

@@ -154,8 +154,15 @@ pub async fn run(args: &OperatorArgs) -> Result<(), OperatorError> {
     let waiting = store.clone();
     let ready_flag = ready.clone();
     tokio::spawn(async move {
-        if waiting.wait_until_ready().await.is_ok() {
-            ready_flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        // The controller waits on the same store, and a store wakes only its latest waiter:
+        // wait in short rounds so readiness is seen whoever was woken.
+        loop {
+            let round =
+                tokio::time::timeout(Duration::from_millis(500), waiting.wait_until_ready());
+            if let Ok(Ok(())) = round.await {
+                ready_flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                break;
+            }
         }
     });
     serve_health(args.health_listen, ready).await?;

@@ -35,8 +35,9 @@ pub struct Context {
     pub recorder: Recorder,
     pub config: OperatorConfig,
     pub metrics: Arc<super::metrics::OperatorMetrics>,
-    /// Consecutive failed reconciles per object, for the retry backoff.
-    pub failures: Mutex<HashMap<ObjectKey, u32>>,
+    /// Consecutive failed reconciles per object, for the retry backoff: the first delay of
+    /// the kind of failure and how many in a row.
+    pub failures: Mutex<HashMap<ObjectKey, (std::time::Duration, u32)>>,
     /// The generation and annotations each running loop was started from.
     pub started: Mutex<HashMap<ObjectKey, (Option<i64>, String)>>,
 }

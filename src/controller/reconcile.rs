@@ -13,6 +13,7 @@ use kube::{Api, ResourceExt};
 use super::context::{Context, FIELD_MANAGER, FINALIZER, delete_if_present, key_of};
 use super::hpa::{self, TriggerMetric};
 use super::resource_metrics;
+use super::scale::ReadError;
 use super::status::condition;
 use super::{finalize, objects, pause};
 use crate::api::annotations::SCALED_OBJECT_NAME_LABEL;
@@ -20,7 +21,6 @@ use crate::api::conditions::{self, Condition};
 use crate::api::validation::{self, Neighbours};
 use crate::api::{ScaledObject, ScaledObjectStatus};
 use crate::engine::build;
-use crate::engine::target::ScaleTarget;
 use crate::resolve::{self, ResolveOptions};
 
 #[derive(Debug, thiserror::Error)]
@@ -104,11 +104,10 @@ async fn reconcile_live(
         return Err(ReconcileError::Check(validation.errors.join("; ")));
     }
     let gvkr = ctx.scale.resolve(so).await.map_err(ReconcileError::Check)?;
-    let replicas = ctx
-        .scale
-        .replicas(so)
-        .await
-        .map_err(ReconcileError::Check)?;
+    let replicas = ctx.scale.read_replicas(so).await.map_err(|e| match e {
+        ReadError::Target(message) => ReconcileError::Check(message),
+        ReadError::Api(e) => ReconcileError::Kube(e),
+    })?;
     let objects = objects::fetch(&ctx.client, so, &ctx.config.cluster_object_namespace).await?;
     let options = ResolveOptions {
         cluster_object_namespace: ctx.config.cluster_object_namespace.clone(),
@@ -135,15 +134,7 @@ async fn reconcile_live(
     start_loop(so, runtime, ctx).await;
     let status = ready_status(so, &gvkr, replicas, &metrics, &built);
     patch_status(api, so, &status).await?;
-    let was_ready = so
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|c| {
-            c.iter()
-                .any(|c| c.type_ == conditions::READY && c.status == "True")
-        });
-    if !was_ready {
+    if !is_ready(so.status.as_ref()) && is_ready(Some(&status)) {
         ctx.event(
             so,
             false,
@@ -274,20 +265,44 @@ fn ready_status(
     );
     status.authentications_types = (!auths.is_empty()).then_some(auths);
     let mut conds = status.conditions.take().unwrap_or_else(conditions::initial);
-    conditions::set(
-        &mut conds,
-        condition(
-            conditions::READY,
-            "True",
-            "ScaledObjectReady",
-            "ScaledObject is defined correctly and is ready for scaling",
-        ),
-    );
+    set_ready(&mut conds);
     if crate::engine::fallback::policy(&so.spec).is_none() {
         conditions::set(&mut conds, super::status::fallback_condition(false));
     }
     status.conditions = Some(conds);
     status
+}
+
+/// Ready True after a successful reconcile, except over a trigger error: those are the polling
+/// loop's to report and to clear (a poll without error sets Ready True again). A reconcile,
+/// which here follows every change of the status or the HPA, must not paper over them between
+/// two polls.
+fn set_ready(conds: &mut Vec<Condition>) {
+    let trigger_error = conds.iter().any(|c| {
+        c.type_ == conditions::READY
+            && matches!(
+                c.reason.as_deref(),
+                Some("TriggerError" | "PartialTriggerError")
+            )
+    });
+    if !trigger_error {
+        conditions::set(
+            conds,
+            condition(
+                conditions::READY,
+                "True",
+                "ScaledObjectReady",
+                "ScaledObject is defined correctly and is ready for scaling",
+            ),
+        );
+    }
+}
+
+fn is_ready(status: Option<&ScaledObjectStatus>) -> bool {
+    status.and_then(|s| s.conditions.as_ref()).is_some_and(|c| {
+        c.iter()
+            .any(|c| c.type_ == conditions::READY && c.status == "True")
+    })
 }
 
 fn unique_joined(items: impl Iterator<Item = String>) -> String {
@@ -355,29 +370,92 @@ async fn check_failed(
     Ok(())
 }
 
-/// Retries a failed reconcile after 5 s, doubling per consecutive failure up to 5 minutes.
+/// Retries a failed reconcile with a backoff doubling per consecutive failure up to 5 minutes:
+/// from 5 s when the ScaledObject itself is wrong (only an edit, which reconciles at once, can
+/// fix it), from 100 ms when the API server failed (a 409, 500 or 503 is transient; KEDA's
+/// controller-runtime retries those within milliseconds).
 pub fn error_policy(so: Arc<ScaledObject>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
     let key = key_of(&so);
+    let first = match error {
+        ReconcileError::Check(_) => CHECK_RETRY,
+        ReconcileError::Kube(_) => API_RETRY,
+    };
     let failures = {
         let mut failures = ctx.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let count = failures.entry(key.clone()).or_insert(0);
-        *count = count.saturating_add(1);
-        *count
+        let entry = failures.entry(key.clone()).or_insert((first, 0));
+        // A failure of the other kind starts its own ladder.
+        if entry.0 != first {
+            *entry = (first, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+        entry.1
     };
     tracing::warn!(scaled_object = %key, failures, error = %error, "reconcile failed");
-    Action::requeue(retry_delay(failures))
+    Action::requeue(retry_delay(first, failures))
 }
 
-pub fn retry_delay(failures: u32) -> Duration {
-    let seconds = 5u64.saturating_mul(1 << failures.saturating_sub(1).min(10));
-    Duration::from_secs(seconds.min(300))
+const CHECK_RETRY: Duration = Duration::from_secs(5);
+const API_RETRY: Duration = Duration::from_millis(100);
+
+pub fn retry_delay(first: Duration, failures: u32) -> Duration {
+    let factor = 1u32 << failures.saturating_sub(1).min(12);
+    first.saturating_mul(factor).min(Duration::from_secs(300))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::{API_RETRY, CHECK_RETRY, condition, conditions, retry_delay, set_ready};
+
+    #[test]
+    fn a_reconcile_leaves_trigger_errors_to_the_loop() {
+        // (Ready before: status, reason) → (Ready after: status, reason)
+        let rows = [
+            (("Unknown", "Initial"), ("True", "ScaledObjectReady")),
+            (
+                ("False", "ScaledObjectCheckFailed"),
+                ("True", "ScaledObjectReady"),
+            ),
+            (("False", "TriggerError"), ("False", "TriggerError")),
+            (
+                ("Unknown", "PartialTriggerError"),
+                ("Unknown", "PartialTriggerError"),
+            ),
+        ];
+        for ((status, reason), (want_status, want_reason)) in rows {
+            let mut conds = conditions::initial();
+            conditions::set(
+                &mut conds,
+                condition(conditions::READY, status, reason, "m"),
+            );
+            set_ready(&mut conds);
+            let ready = conds.iter().find(|c| c.type_ == conditions::READY).unwrap();
+            assert_eq!(
+                (ready.status.as_str(), ready.reason.as_deref()),
+                (want_status, Some(want_reason)),
+                "from {reason}"
+            );
+        }
+    }
+
     #[test]
     fn retry_backoff_doubles_up_to_five_minutes() {
-        let delays: Vec<u64> = (1..=9).map(|n| super::retry_delay(n).as_secs()).collect();
-        assert_eq!(delays, [5, 10, 20, 40, 80, 160, 300, 300, 300]);
+        let delays: Vec<u128> = (1..=9)
+            .map(|n| retry_delay(CHECK_RETRY, n).as_millis())
+            .collect();
+        assert_eq!(
+            delays,
+            [5, 10, 20, 40, 80, 160, 300, 300, 300].map(|s| s * 1000)
+        );
+    }
+
+    #[test]
+    fn api_errors_are_retried_sooner() {
+        let delays: Vec<u128> = [1, 2, 3, 4, 11, 12, 13, 40]
+            .map(|n| retry_delay(API_RETRY, n).as_millis())
+            .to_vec();
+        assert_eq!(
+            delays,
+            [100, 200, 400, 800, 102_400, 204_800, 300_000, 300_000]
+        );
     }
 }

@@ -61,14 +61,19 @@ async fn write_one(
     let before = so.status.clone().unwrap_or_default();
     let fallback_configured = crate::engine::fallback::policy(&so.spec).is_some();
     let after = status::after_poll(&before, report, fallback_configured);
+    // A failed status write must not swallow the Events of what was done: the next poll
+    // writes the status again, but a scale action is reported only once.
+    let mut written = Ok(());
     if let Some(patch) = status::patch(&before, &after) {
         let api: Api<ScaledObject> = Api::namespaced(ctx.client.clone(), &report.key.namespace);
-        api.patch_status(
-            &so.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await?;
+        written = api
+            .patch_status(
+                &so.name_any(),
+                &PatchParams::default(),
+                &Patch::Merge(&patch),
+            )
+            .await
+            .map(|_| ());
     }
     if let Some((action, result)) = &report.scaled {
         let kind = so
@@ -136,7 +141,7 @@ async fn write_one(
         };
         ctx.event(so, is, reason, note).await;
     }
-    Ok(())
+    written
 }
 
 fn active_metrics(report: &PollReport) -> String {

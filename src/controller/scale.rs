@@ -94,16 +94,42 @@ impl ScaleSubresource {
     }
 }
 
+/// Why the replicas could not be read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The target is wrong (missing, no `/scale`, unknown kind): the ScaledObject must change.
+    Target(String),
+    /// The API server failed (5xx, 409, 429, transport): worth a quick retry.
+    Api(kube::Error),
+}
+
+impl ScaleSubresource {
+    /// The target's replicas, telling a wrong target from a failing API server.
+    pub async fn read_replicas(&self, so: &ScaledObject) -> Result<i32, ReadError> {
+        let api = self.api(so).await.map_err(ReadError::Target)?;
+        let name = &so.spec.scale_target_ref.name;
+        match api.get_scale(name).await {
+            Ok(scale) => Ok(scale.spec.and_then(|s| s.replicas).unwrap_or(1)),
+            Err(kube::Error::Api(status)) if is_transient(status.code) => {
+                Err(ReadError::Api(kube::Error::Api(status)))
+            }
+            Err(e @ kube::Error::Api(_)) => Err(ReadError::Target(scale_error(name, e))),
+            Err(e) => Err(ReadError::Api(e)),
+        }
+    }
+}
+
+fn is_transient(code: u16) -> bool {
+    code >= 500 || code == 409 || code == 429
+}
+
 #[async_trait]
 impl ScaleTarget for ScaleSubresource {
     async fn replicas(&self, so: &ScaledObject) -> Result<i32, String> {
-        let api = self.api(so).await?;
-        let name = &so.spec.scale_target_ref.name;
-        let scale = api
-            .get_scale(name)
-            .await
-            .map_err(|e| scale_error(name, e))?;
-        Ok(scale.spec.and_then(|s| s.replicas).unwrap_or(1))
+        self.read_replicas(so).await.map_err(|e| match e {
+            ReadError::Target(message) => message,
+            ReadError::Api(e) => scale_error(&so.spec.scale_target_ref.name, e),
+        })
     }
 
     async fn scale(&self, so: &ScaledObject, replicas: i32) -> Result<(), String> {

@@ -21,20 +21,12 @@ pub(super) fn add_document(
     source: Source,
     options: &LoadOptions,
 ) {
-    let mut json = match object_json(root) {
-        Ok(json) => json,
+    let typed = object_json(root).and_then(|json| type_of(&json).map(|t| (json, t)));
+    let (mut json, (api_version, kind)) = match typed {
+        Ok(typed) => typed,
         Err(reason) => {
-            return set
-                .errors
-                .push(LoadError::NotAnObject { at: source, reason });
-        }
-    };
-    let (api_version, kind) = match type_of(&json) {
-        Ok(pair) => pair,
-        Err(reason) => {
-            return set
-                .errors
-                .push(LoadError::NotAnObject { at: source, reason });
+            let error = LoadError::NotAnObject { at: source, reason };
+            return set.errors.push(error);
         }
     };
     if api_version == "v1" && kind == "List" {
@@ -49,6 +41,11 @@ pub(super) fn add_document(
         source,
         kind: &kind,
     };
+    dispatch(set, doc, api_version.clone(), kind.clone());
+}
+
+/// Reads `doc` as the type its `apiVersion` and `kind` name, or records it as skipped.
+fn dispatch(set: &mut ManifestSet, doc: Doc<'_>, api_version: String, kind: String) {
     match (api_version.as_str(), kind.as_str()) {
         (KEDA, "ScaledObject") => doc.read(&mut set.scaled_objects, &mut set.errors),
         (KEDA, "ScaledJob") => doc.read(&mut set.scaled_jobs, &mut set.errors),

@@ -26,40 +26,39 @@ pub(super) fn find(
     namespace: &str,
     options: &ResolveOptions,
 ) -> Result<FoundAuth, Problem> {
+    let name = &reference.name;
     match reference.kind.as_deref().unwrap_or_default() {
         "" | "TriggerAuthentication" => source
-            .trigger_authentication(namespace, &reference.name)
+            .trigger_authentication(namespace, name)
             .map(|ta| FoundAuth {
-                name: ObjectName::namespaced("TriggerAuthentication", namespace, &reference.name),
+                name: ObjectName::namespaced("TriggerAuthentication", namespace, name),
                 spec: ta.spec.clone(),
                 objects_namespace: namespace.to_string(),
                 cluster: false,
             })
-            .ok_or_else(|| not_found(source, "TriggerAuthentication", namespace, &reference.name)),
+            .ok_or_else(|| not_found(source, "TriggerAuthentication", namespace, name)),
         "ClusterTriggerAuthentication" => source
-            .cluster_trigger_authentication(&reference.name)
+            .cluster_trigger_authentication(name)
             .map(|cta| FoundAuth {
-                name: ObjectName::cluster("ClusterTriggerAuthentication", &reference.name),
+                name: ObjectName::cluster("ClusterTriggerAuthentication", name),
                 spec: cta.spec.spec.clone(),
                 objects_namespace: options.cluster_object_namespace.clone(),
                 cluster: true,
             })
-            .ok_or_else(|| Problem::NotFound {
-                object: Box::new(ObjectName::cluster(
-                    "ClusterTriggerAuthentication",
-                    &reference.name,
-                )),
-                origin: source.origin().to_string(),
-                elsewhere: Vec::new(),
-                unreadable: source.unreadable(
-                    "ClusterTriggerAuthentication",
-                    None,
-                    &reference.name,
-                ),
-            }),
+            .ok_or_else(|| cluster_auth_not_found(source, name)),
         other => Err(Problem::UnknownAuthKind {
             kind: other.to_string(),
         }),
+    }
+}
+
+fn cluster_auth_not_found(source: &dyn ObjectSource, name: &str) -> Problem {
+    const KIND: &str = "ClusterTriggerAuthentication";
+    Problem::NotFound {
+        object: Box::new(ObjectName::cluster(KIND, name)),
+        origin: source.origin().to_string(),
+        elsewhere: Vec::new(),
+        unreadable: source.unreadable(KIND, None, name),
     }
 }
 
@@ -69,23 +68,30 @@ pub fn unsupported_features(
     spec: &TriggerAuthenticationSpec,
     cluster: bool,
 ) -> Vec<Problem> {
-    let mut fields = Vec::new();
-    if let Some(identity) = &spec.pod_identity
-        && !matches!(identity.provider.as_str(), "" | "none")
-    {
-        fields.push(format!("spec.podIdentity (provider {})", identity.provider));
-    }
     let mut problems = Vec::new();
-    if spec.file_path.is_some() {
-        if cluster {
-            fields.push("spec.filePath".to_string());
-        } else {
-            problems.push(Problem::FilePathOnNamespaced {
-                object: object.clone(),
-            });
-        }
+    if spec.file_path.is_some() && !cluster {
+        let object = object.clone();
+        problems.push(Problem::FilePathOnNamespaced { object });
     }
+    problems.extend(unsupported_fields(spec, cluster).into_iter().map(|field| {
+        Problem::NotSupported {
+            object: object.clone(),
+            field,
+        }
+    }));
+    problems
+}
+
+/// The fields of `spec` that need a feature kedars does not have yet.
+fn unsupported_fields(spec: &TriggerAuthenticationSpec, cluster: bool) -> Vec<String> {
+    let identity = spec.pod_identity.as_ref().map(|p| p.provider.as_str());
+    let mut fields: Vec<String> = identity
+        .filter(|provider| !matches!(*provider, "" | "none"))
+        .map(|provider| format!("spec.podIdentity (provider {provider})"))
+        .into_iter()
+        .collect();
     let present = [
+        ("spec.filePath", cluster && spec.file_path.is_some()),
         ("spec.hashiCorpVault", spec.hashi_corp_vault.is_some()),
         ("spec.azureKeyVault", spec.azure_key_vault.is_some()),
         ("spec.gcpSecretManager", spec.gcp_secret_manager.is_some()),
@@ -102,11 +108,7 @@ pub fn unsupported_features(
             .filter(|(_, p)| *p)
             .map(|(f, _)| f.to_string()),
     );
-    problems.extend(fields.into_iter().map(|field| Problem::NotSupported {
-        object: object.clone(),
-        field,
-    }));
-    problems
+    fields
 }
 
 /// The auth parameters of a found TriggerAuthentication. Every problem is reported, not only the

@@ -11,6 +11,8 @@ mod auth;
 mod env;
 mod error;
 #[cfg(test)]
+mod error_tests;
+#[cfg(test)]
 mod tests;
 mod trigger;
 

@@ -125,25 +125,34 @@ fn resolve_trigger(
             &ctx.resolved_env,
         ));
     }
-    if let Some(reference) = trigger
-        .authentication_ref
-        .as_ref()
-        .filter(|r| !r.name.is_empty())
-    {
-        let namespace = target.name.namespace.clone().unwrap_or_default();
-        match auth::find(source, reference, &namespace, options) {
-            Ok(found) => match auth::params(source, &found, target) {
-                Ok(params) => ctx.auth_params = params,
-                Err(found_problems) => problems.extend(found_problems),
-            },
-            Err(problem) => problems.push(problem),
-        }
+    match auth_params(source, target, trigger, options) {
+        Ok(params) => ctx.auth_params = params,
+        Err(auth_problems) => problems.extend(auth_problems),
     }
     if problems.is_empty() {
         Ok(ctx)
     } else {
         Err(problems)
     }
+}
+
+/// The parameters of the trigger's `authenticationRef` (none without one).
+fn auth_params(
+    source: &dyn ObjectSource,
+    target: &mut Target<'_>,
+    trigger: &ScaleTrigger,
+    options: &ResolveOptions,
+) -> Result<BTreeMap<String, String>, Vec<Problem>> {
+    let Some(reference) = trigger.authentication_ref.as_ref() else {
+        return Ok(BTreeMap::new());
+    };
+    // KEDA skips a reference without a name (the CRD requires one).
+    if reference.name.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let namespace = target.name.namespace.clone().unwrap_or_default();
+    let found = auth::find(source, reference, &namespace, options).map_err(|p| vec![p])?;
+    auth::params(source, &found, target)
 }
 
 /// `<key>FromEnv` metadata: the name of a variable of the scale target's container.

@@ -41,7 +41,9 @@ pub struct Rendered {
 
 impl Rendered {
     pub fn find(&self, kind: &str, name: &str) -> Option<&Doc> {
-        self.docs.iter().find(|d| d.kind() == kind && d.name() == name)
+        self.docs
+            .iter()
+            .find(|d| d.kind() == kind && d.name() == name)
     }
 
     pub fn get(&self, kind: &str, name: &str) -> &Doc {
@@ -73,12 +75,9 @@ pub fn root() -> PathBuf {
 /// Renders every variant (or the one asked for) with Helm's engine.
 pub fn render(options: &RenderOptions) -> Vec<Rendered> {
     let dir = tempdir("kedars-chart-render");
-    let mut command = Command::new(
-        std::env::var("KEDARS_PYTHON").unwrap_or_else(|_| "python3".to_string()),
-    );
-    command
-        .arg(root().join("tests/chart/render.py"))
-        .arg(&dir);
+    let mut command =
+        Command::new(std::env::var("KEDARS_PYTHON").unwrap_or_else(|_| "python3".to_string()));
+    command.arg(root().join("tests/chart/render.py")).arg(&dir);
     if let Some(only) = options.only {
         command.args(["--only", only]);
     }
@@ -94,7 +93,9 @@ pub fn render(options: &RenderOptions) -> Vec<Rendered> {
         command.arg("--upgrade");
     }
     let out = command.output().unwrap_or_else(|e| {
-        panic!("cannot run python3 tests/chart/render.py ({e}); set KEDARS_PYTHON or install Python 3")
+        panic!(
+            "cannot run python3 tests/chart/render.py ({e}); set KEDARS_PYTHON or install Python 3"
+        )
     });
     assert!(
         out.status.success(),
@@ -173,7 +174,9 @@ pub fn value<'a>(values: &'a Value, path: &str) -> &'a Value {
 
 /// `<fullname>` as the chart's helper computes it for the release `kedars`.
 pub fn fullname(values: &Value) -> String {
-    let over = value(values, "fullnameOverride").as_str().unwrap_or_default();
+    let over = value(values, "fullnameOverride")
+        .as_str()
+        .unwrap_or_default();
     if !over.is_empty() {
         return over.to_string();
     }

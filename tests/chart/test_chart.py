@@ -110,10 +110,14 @@ def test_defaults_are_safe():
     assert {"name": "health", "containerPort": 8081, "protocol": "TCP"} in c["ports"]
     assert "--health-listen=0.0.0.0:8081" in c["args"]
     assert "--leader-elect=true" in c["args"]
-    # The metrics server demands a client certificate, which kubelet probes never present.
+    # The metrics server's probes: plain HTTP on its own health port (the metrics API demands
+    # a client certificate, which probes never carry).
     m = container(metrics)
-    assert m["livenessProbe"]["tcpSocket"] == {"port": "https"}
-    assert not operator["spec"]["template"]["spec"].get("automountServiceAccountToken") is False
+    assert m["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
+    assert m["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "health"}
+    assert {"name": "health", "containerPort": 8081, "protocol": "TCP"} in m["ports"]
+    assert "--health-listen=0.0.0.0:8081" in m["args"]
+    assert operator["spec"]["template"]["spec"]["automountServiceAccountToken"] is True
     assert metrics["spec"]["template"]["spec"]["automountServiceAccountToken"] is False
     pdb = one(docs, "PodDisruptionBudget", "kedars-metrics-apiserver")
     assert pdb["spec"]["minAvailable"] == 1
@@ -218,7 +222,7 @@ def test_all_in_one_serves_the_api_from_the_operator():
     assert service["spec"]["selector"] == operator["spec"]["selector"]["matchLabels"]
     assert {"name": "https", "containerPort": 6443, "protocol": "TCP"} in c["ports"]
     # The auth bindings follow the server: the operator's ServiceAccount here.
-    binding = one(docs, "ClusterRoleBinding", "kedars-metrics-apiserver:system:auth-delegator")
+    binding = one(docs, "ClusterRoleBinding", "kedars-metrics-apiserver-auth-delegator")
     assert binding["subjects"][0]["name"] == "kedars-operator"
 
 
@@ -278,6 +282,7 @@ def test_every_option_reaches_the_objects():
         assert arg in args, arg
     ms_args = container(metrics)["args"]
     assert "--listen=0.0.0.0:16443" in ms_args
+    assert "--health-listen=0.0.0.0:18082" in ms_args
     assert "--operator-address=https://kedars-operator.keda.svc:19666" in ms_args
     assert "--feed-grace-seconds=10" in ms_args
     ca = one(docs, "ConfigMap", "kedars-requestheader-ca")
@@ -292,7 +297,10 @@ def test_every_option_reaches_the_objects():
     assert feed_rule[0]["from"][0]["podSelector"]["matchLabels"] == metrics["spec"]["selector"]["matchLabels"]
     metrics_rule = [r for r in policies["kedars-operator"]["ingress"] if r["ports"][0]["port"] == 18080]
     assert metrics_rule[0]["from"] == values["networkPolicy"]["metricsFrom"]
-    assert policies["kedars-metrics-apiserver"]["ingress"] == [{"ports": [{"port": 16443, "protocol": "TCP"}]}]
+    assert policies["kedars-metrics-apiserver"]["ingress"] == [
+        {"ports": [{"port": 18082, "protocol": "TCP"}]},
+        {"ports": [{"port": 16443, "protocol": "TCP"}]},
+    ]
     pdb = one(docs, "PodDisruptionBudget")
     assert pdb["spec"]["minAvailable"] == 2
     assert one(docs, "APIService")["spec"]["groupPriorityMinimum"] == 200
@@ -301,8 +309,8 @@ def test_every_option_reaches_the_objects():
 def test_optional_grants_can_be_turned_off():
     docs = objects(render.variants()["restricted"])
     names = {(d["kind"], d["metadata"]["name"]) for _, d in docs}
-    assert ("ClusterRole", "kedars:view") not in names
-    assert ("ClusterRoleBinding", "kedars-metrics-apiserver:system:auth-delegator") not in names
+    assert ("ClusterRole", "kedars-view") not in names
+    assert ("ClusterRoleBinding", "kedars-metrics-apiserver-auth-delegator") not in names
     assert ("RoleBinding", "kedars-metrics-apiserver-auth-reader") not in names
     assert ("PodDisruptionBudget", "kedars-metrics-apiserver") not in names
     assert ("Role", "kedars-operator-leader-election") not in names

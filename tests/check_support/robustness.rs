@@ -117,6 +117,7 @@ fn mutated_manifests_never_panic() {
                 Output::Json
             },
             at: chrono::DateTime::from_timestamp(1_741_593_600, 0),
+            next: (case % 3 == 0).then_some(2),
             namespace: "default".to_string(),
             cluster_object_namespace: "keda".to_string(),
             recursive: false,

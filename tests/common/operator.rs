@@ -85,6 +85,8 @@ pub struct Env {
     pub operators: Vec<Operator>,
     metrics_apis: MetricsApis,
     client_ca: PathBuf,
+    /// The aggregator's client (certificate included), as the HPA reads the metrics API.
+    pub metrics_client: reqwest::Client,
     hpa: tokio::task::JoinHandle<()>,
     /// Every replica count each Deployment was written with, in order.
     pub history: ReplicaHistory,
@@ -134,7 +136,7 @@ impl Env {
         let hpa = tokio::spawn(hpa_sim::run(
             cluster.clone(),
             metrics_apis.clone(),
-            client,
+            client.clone(),
             Duration::from_secs(1),
         ));
         let history = ReplicaHistory::record(&cluster);
@@ -144,6 +146,7 @@ impl Env {
             operators: Vec::new(),
             metrics_apis,
             client_ca,
+            metrics_client: client,
             hpa,
             history,
         }
@@ -348,6 +351,33 @@ impl Env {
         .await
     }
 
+    /// What the metrics API of operator `index` answers for one external metric, as the HPA
+    /// asks: `(status, body)`.
+    pub async fn external_metric(
+        &self,
+        index: usize,
+        ns: &str,
+        metric: &str,
+        scaled_object: &str,
+    ) -> (u16, String) {
+        let url = format!(
+            "{}/apis/external.metrics.k8s.io/v1beta1/namespaces/{ns}/{metric}",
+            self.operators[index].metrics_api
+        );
+        let selector = format!("scaledobject.keda.sh/name={scaled_object}");
+        let response = self
+            .metrics_client
+            .get(url)
+            .query(&[("labelSelector", selector)])
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.text().await.unwrap_or_default(),
+        )
+    }
+
     /// The operator's Prometheus text.
     pub async fn prometheus_text(&self, index: usize) -> String {
         reqwest::get(&self.operators[index].metrics_url)
@@ -416,6 +446,37 @@ impl ReplicaHistory {
         self.of(ns, name)
             .into_iter()
             .find(|(t, r)| *t >= since && want(*r))
+    }
+}
+
+/// Every version of the objects of one kind in one namespace, as the watch delivered them.
+#[derive(Clone, Default)]
+pub struct ObjectHistory(Arc<Mutex<Vec<(Instant, Value)>>>);
+
+impl ObjectHistory {
+    pub fn record(cluster: &TestCluster, gvr: &Gvr, ns: &str) -> ObjectHistory {
+        let history = ObjectHistory::default();
+        let mut watch = cluster.watch(gvr, Some(ns), None).unwrap();
+        let log = history.0.clone();
+        tokio::spawn(async move {
+            while let Some(item) = watch.next().await {
+                if let WatchItem::Event(_, object) = item {
+                    log.lock().unwrap().push((Instant::now(), object));
+                }
+            }
+        });
+        history
+    }
+
+    /// The versions of `name` seen at or after `since`.
+    pub fn of(&self, name: &str, since: Instant) -> Vec<Value> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(t, o)| *t >= since && o["metadata"]["name"] == name)
+            .map(|(_, o)| o.clone())
+            .collect()
     }
 }
 

@@ -68,3 +68,67 @@ fn span(start: DateTime<Utc>, end: DateTime<Utc>) -> Span {
         until: end,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::TriggerContext;
+
+    fn scaler(start: &str, end: &str) -> CronScaler {
+        let ctx = TriggerContext::new("cron", 0).with_metadata([
+            ("timezone", "Asia/Kolkata"),
+            ("start", start),
+            ("end", end),
+            ("desiredReplicas", "10"),
+        ]);
+        CronScaler::new(&ctx).unwrap()
+    }
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn changes_carry_the_reading() {
+        let s = scaler("0 6 * * *", "0 20 * * *");
+        let got: Vec<_> = s
+            .next_changes(utc("2026-01-15T12:00:00+05:30"), 2)
+            .into_iter()
+            .map(|c| (c.at, c.reading.raw, c.reading.active))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (utc("2026-01-15T20:00:00+05:30"), 0.0, false),
+                (utc("2026-01-16T06:00:00+05:30"), 10.0, true),
+            ]
+        );
+        assert_eq!(s.zone(), chrono_tz::Asia::Kolkata);
+    }
+
+    #[test]
+    fn spans_are_clipped_to_the_range() {
+        let s = scaler("0 6 * * *", "0 20 * * *");
+        let t = |text: &str| utc(&format!("2026-01-{text}+05:30"));
+        let got: Vec<_> = s
+            .spans(t("15T12:00:00"), t("17T07:00:00"))
+            .into_iter()
+            .map(|s| (s.start, s.end))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                // open at the start of the range
+                (t("15T12:00:00"), t("15T20:00:00")),
+                (t("16T06:00:00"), t("16T20:00:00")),
+                // still open at its end
+                (t("17T06:00:00"), t("17T07:00:00")),
+            ]
+        );
+        // every five minutes for a day: more windows than one batch of transitions
+        let busy = scaler("*/5 * * * *", "1-59/5 * * * *");
+        assert_eq!(busy.spans(t("15T00:00:00"), t("16T00:00:00")).len(), 288);
+    }
+}

@@ -58,15 +58,7 @@ pub fn parse(ctx: &TriggerContext) -> Result<TimetableMetadata, ParseError> {
         .as_ref()
         .and_then(|_| params.parse(&TIMEZONE, time_zone));
     let sessions = zone.and_then(|zone| source(&mut params, zone));
-    let lead = params.parse(&LEAD_TIME, duration).unwrap_or_default();
-    let lag = params.parse(&LAG_TIME, duration).unwrap_or_default();
-    let ramp = params.parse(&RAMP, steps).unwrap_or(1);
-    if ramp > 1 && lead.is_zero() {
-        params.invalid(
-            &RAMP,
-            "1 without a leadTime: the ramp is spread over the lead time",
-        );
-    }
+    let timing = timing(&mut params);
     let holidays = params.parse(&HOLIDAYS, holidays::parse).unwrap_or_default();
     let value = value(&mut params);
     if let (Some(sessions), Some((value, _))) = (&sessions, value) {
@@ -79,9 +71,7 @@ pub fn parse(ctx: &TriggerContext) -> Result<TimetableMetadata, ParseError> {
                 Parsed::Ical(calendar) => Box::new(calendar),
             };
             let mut timetable = Timetable::new(zone, source, value);
-            timetable.lead = delta(lead);
-            timetable.lag = delta(lag);
-            timetable.ramp = ramp;
+            (timetable.lead, timetable.lag, timetable.ramp) = timing;
             timetable.holidays = holidays;
             Some(TimetableMetadata {
                 timezone,
@@ -97,6 +87,24 @@ pub fn parse(ctx: &TriggerContext) -> Result<TimetableMetadata, ParseError> {
         trigger_type: ctx.trigger_type.clone(),
         problems: vec![ParamProblem::Other("incomplete timetable metadata".into())],
     })
+}
+
+/// `leadTime`, `lagTime` and `ramp`, which only makes sense with a lead time.
+fn timing(params: &mut Params<'_>) -> (TimeDelta, TimeDelta, u32) {
+    // A lead time given but unreadable is reported once, not again through the ramp.
+    let lead = match params.is_set(&LEAD_TIME) {
+        true => params.parse(&LEAD_TIME, duration),
+        false => Some(Duration::ZERO),
+    };
+    let lag = params.parse(&LAG_TIME, duration).unwrap_or_default();
+    let ramp = params.parse(&RAMP, steps).unwrap_or(1);
+    if ramp > 1 && lead.is_some_and(|l| l.is_zero()) {
+        params.invalid(
+            &RAMP,
+            "1 without a leadTime: the ramp is spread over the lead time",
+        );
+    }
+    (delta(lead.unwrap_or_default()), delta(lag), ramp)
 }
 
 /// Exactly one of `sessions` and `ical`.
@@ -137,7 +145,7 @@ fn ical_calendar(text: &str, zone: Tz, show: bool) -> Result<Calendar, String> {
 
 /// Exactly one of `loadPerReplica` and `desiredReplicas`: the value and the HPA's target.
 fn value(params: &mut Params<'_>) -> Option<(Value, f64)> {
-    let default_load = params.parse(&DEFAULT_LOAD, |v| non_negative(v));
+    let default_load = params.parse(&DEFAULT_LOAD, non_negative);
     match (
         params.is_set(&LOAD_PER_REPLICA),
         params.is_set(&DESIRED_REPLICAS),

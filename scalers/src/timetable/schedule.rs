@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 
 use super::holidays::Holidays;
 use super::session::{Session, Source};
+use crate::quantity::MilliQuantity;
 use crate::scaler::Reading;
 use crate::time_based::{Change, Span, differs};
 
@@ -74,8 +75,9 @@ impl Timetable {
             Value::Replicas(replicas) => replicas as f64 * widest,
         };
         Reading {
+            raw,
+            value: MilliQuantity::from_f64(raw),
             active: open,
-            ..Reading::above(raw, f64::INFINITY)
         }
     }
 
@@ -162,16 +164,17 @@ impl Timetable {
 
     /// Sessions starting in `[from, to)` and not on a holiday.
     fn sessions(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Session> {
-        let (first, last) = (chunk_of(from), chunk_of(to));
-        (first..=last)
-            .flat_map(|k| {
-                self.chunk(k)
+        let mut found = Vec::new();
+        for k in chunk_of(from)..=chunk_of(to) {
+            let chunk = self.chunk(k);
+            found.extend(
+                chunk
                     .iter()
                     .filter(|s| s.start >= from && s.start < to)
-                    .cloned()
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+                    .cloned(),
+            );
+        }
+        found
     }
 
     fn chunk(&self, k: i64) -> Arc<[Session]> {
@@ -192,8 +195,9 @@ impl Timetable {
             .collect();
         if chunks.len() >= CHUNKS_KEPT {
             // Forget the week farthest from this one: time moves on.
-            let farthest = chunks.keys().copied().max_by_key(|key| (key - k).abs());
-            farthest.map(|key| chunks.remove(&key));
+            if let Some(farthest) = chunks.keys().copied().max_by_key(|key| (key - k).abs()) {
+                chunks.remove(&farthest);
+            }
         }
         chunks.insert(k, sessions.clone());
         sessions

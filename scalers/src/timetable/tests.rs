@@ -29,7 +29,10 @@ const SCHOOL: Entries = &[
 /// Both New York transitions: a session in the spring gap, and one across the repeated hour.
 const NEW_YORK: Entries = &[
     ("timezone", "America/New_York"),
-    ("sessions", "Sun 02:30-03:30 students=50; Sun 01:00-02:30 students=20"),
+    (
+        "sessions",
+        "Sun 02:30-03:30 students=50; Sun 01:00-02:30 students=20",
+    ),
     ("loadPerReplica", "10"),
 ];
 
@@ -78,7 +81,10 @@ fn metric_specs() {
     );
     let office = scaler(OFFICE);
     assert_eq!(office.metric_specs()[0].name, "s0-timetable-Europe-Berlin");
-    assert_eq!(office.metric_specs()[0].target, MilliQuantity::from_integer(1));
+    assert_eq!(
+        office.metric_specs()[0].target,
+        MilliQuantity::from_integer(1)
+    );
     assert!(s.time_based().is_some(), "a timetable is time-based");
 }
 
@@ -224,7 +230,8 @@ fn parameter_problems() {
     let invalid = |key: &str, value: &str, expected: &str| {
         format!("parameter \"{key}\" value \"{value}\" is invalid: expected {expected}")
     };
-    let cases: Vec<(TriggerContext, String)> = vec![
+    let cases: Vec<(TriggerContext, String)> =
+        vec![
         (
             with("timezone", None),
             "missing required parameter \"timezone\" in [triggerMetadata]".into(),

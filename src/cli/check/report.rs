@@ -3,16 +3,18 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kedars_scalers::Connections;
 use serde::Serialize;
 
+use super::documents;
 use super::triggers::{self, TriggerReport};
 use crate::api::annotations;
 use crate::api::validation::{self, Neighbours, Validation};
-use crate::api::{ScaleTrigger, ScaledJob, ScaledObject};
+use crate::api::{ScaledJob, ScaledObject};
 use crate::controller::hpa;
 use crate::manifest::{Loaded, ManifestSet, UnknownField};
-use crate::resolve::{self, ObjectName, ResolveOptions, Resolved};
+use crate::resolve::{self, ObjectName, ResolveOptions};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -45,7 +47,7 @@ pub struct ObjectReport {
 }
 
 impl ObjectReport {
-    fn new(name: &ObjectName, source: String) -> Self {
+    pub(super) fn new(name: &ObjectName, source: String) -> Self {
         ObjectReport {
             kind: Some(name.kind.clone()),
             namespace: name.namespace.clone(),
@@ -59,13 +61,13 @@ impl ObjectReport {
         }
     }
 
-    fn add(&mut self, validation: Validation) {
+    pub(super) fn add(&mut self, validation: Validation) {
         self.errors.extend(validation.errors);
         self.warnings.extend(validation.warnings);
     }
 
     /// Drops repeated messages (two rules can see the same mistake) and settles `valid`.
-    fn finish(mut self) -> Self {
+    pub(super) fn finish(mut self) -> Self {
         dedup(&mut self.errors);
         dedup(&mut self.warnings);
         self.valid = self.errors.is_empty();
@@ -84,6 +86,8 @@ pub struct CheckOptions {
     pub resolve: ResolveOptions,
     /// Evaluate time-based triggers at this instant.
     pub at: Option<DateTime<Utc>>,
+    /// List this many changes of each time-based trigger after this instant.
+    pub next: Option<(DateTime<Utc>, usize)>,
 }
 
 pub fn check(set: &ManifestSet, options: &CheckOptions) -> Report {
@@ -105,31 +109,12 @@ pub fn check(set: &ManifestSet, options: &CheckOptions) -> Report {
     for sj in &set.scaled_jobs {
         objects.push(scaled_job(set, sj, &connections, options));
     }
-    for ta in &set.trigger_authentications {
-        let name = object_name("TriggerAuthentication", &ta.object.metadata);
-        objects.push(trigger_auth(&name, &ta.object.spec, false, ta));
-    }
-    for cta in &set.cluster_trigger_authentications {
-        let name = ObjectName::cluster(
-            "ClusterTriggerAuthentication",
-            &meta_name(&cta.object.metadata),
-        );
-        objects.push(trigger_auth(&name, &cta.object.spec.spec, true, cta));
-    }
-    objects.extend(set.errors.iter().map(load_error));
+    objects.extend(documents::trigger_auths(set));
+    objects.extend(set.errors.iter().map(documents::load_error));
     Report {
         objects,
-        warnings: resolution_only_warnings(set),
-        skipped: set
-            .skipped
-            .iter()
-            .map(|s| {
-                format!(
-                    "{} {} ({}:{})",
-                    s.api_version, s.kind, s.source.file, s.source.line
-                )
-            })
-            .collect(),
+        warnings: documents::resolution_only_warnings(set),
+        skipped: documents::skipped(set),
     }
 }
 
@@ -144,7 +129,7 @@ fn scaled_object(
     let mut report = start(object_name("ScaledObject", &so.metadata), loaded);
     report.add(validation::validate_scaled_object(so, neighbours));
     let resolved = resolve::resolve_scaled_object(set, so, &options.resolve);
-    let metrics = run_triggers(
+    let metrics = triggers::run_all(
         &mut report,
         &resolved,
         &so.spec.triggers,
@@ -189,7 +174,7 @@ fn scaled_job(
     let mut report = start(object_name("ScaledJob", &sj.metadata), loaded);
     report.add(validation::validate_scaled_job(sj));
     let resolved = resolve::resolve_scaled_job(set, sj, &options.resolve);
-    run_triggers(
+    triggers::run_all(
         &mut report,
         &resolved,
         &sj.spec.triggers,
@@ -200,66 +185,7 @@ fn scaled_job(
     report.finish()
 }
 
-/// Builds every resolved trigger into `report`; the HPA metrics when all of them built.
-fn run_triggers(
-    report: &mut ObjectReport,
-    resolved: &Resolved,
-    triggers: &[ScaleTrigger],
-    connections: &Arc<Connections>,
-    options: &CheckOptions,
-    resources_allowed: bool,
-) -> Option<Vec<hpa::TriggerMetric>> {
-    report
-        .errors
-        .extend(resolved.errors.iter().map(|e| e.in_object()));
-    let mut metrics = Some(Vec::new());
-    for (index, (trigger, ctx)) in triggers.iter().zip(&resolved.triggers).enumerate() {
-        let ctx = match ctx {
-            Ok(ctx) => ctx,
-            Err(errors) => {
-                report.errors.extend(errors.iter().map(|e| e.in_object()));
-                report.triggers.push(TriggerReport::unbuilt(index, trigger));
-                metrics = None;
-                continue;
-            }
-        };
-        let built = triggers::build(ctx, trigger, connections, options.at, resources_allowed);
-        if built.reports.is_empty() {
-            report.triggers.push(TriggerReport::unbuilt(index, trigger));
-        }
-        report.triggers.extend(built.reports);
-        if !built.errors.is_empty() {
-            metrics = None;
-        }
-        report.errors.extend(built.errors);
-        if let Some(all) = metrics.as_mut() {
-            all.extend(built.metrics);
-        }
-    }
-    metrics
-}
-
-fn trigger_auth<T>(
-    name: &ObjectName,
-    spec: &crate::api::TriggerAuthenticationSpec,
-    cluster: bool,
-    loaded: &Loaded<T>,
-) -> ObjectReport {
-    let mut report = start(name.clone(), loaded);
-    report.add(validation::validate_trigger_authentication(spec));
-    let unsupported = resolve::unsupported_features(name, spec, cluster);
-    // The problem names the object already; the report is grouped under it.
-    let prefix = format!("{name}: ");
-    report.errors.extend(unsupported.iter().map(|p| {
-        let text = p.to_string();
-        text.strip_prefix(&prefix)
-            .map(str::to_string)
-            .unwrap_or(text)
-    }));
-    report.finish()
-}
-
-fn start<T>(name: ObjectName, loaded: &Loaded<T>) -> ObjectReport {
+pub(super) fn start<T>(name: ObjectName, loaded: &Loaded<T>) -> ObjectReport {
     let source = format!("{}:{}", loaded.source.file, loaded.source.line);
     let mut report = ObjectReport::new(&name, source);
     report
@@ -268,59 +194,18 @@ fn start<T>(name: ObjectName, loaded: &Loaded<T>) -> ObjectReport {
     report
 }
 
-fn unknown_field(field: &UnknownField) -> String {
+pub(super) fn unknown_field(field: &UnknownField) -> String {
     format!(
         "unknown field {} (line {}): a cluster would prune it, so it has no effect",
         field.path, field.line
     )
 }
 
-fn load_error(err: &crate::manifest::LoadError) -> ObjectReport {
-    let identity = err.identity();
-    ObjectReport {
-        kind: identity.kind,
-        namespace: identity.namespace,
-        name: identity.name,
-        source: err.location(),
-        valid: false,
-        errors: vec![err.to_string()],
-        warnings: Vec::new(),
-        triggers: Vec::new(),
-        hpa: None,
-    }
-}
-
-/// Unknown fields of the objects read only to resolve references.
-fn resolution_only_warnings(set: &ManifestSet) -> Vec<String> {
-    fn warn<T: kube::Resource>(kind: &str, objects: &[Loaded<T>], out: &mut Vec<String>) {
-        for loaded in objects {
-            let name = object_name(kind, loaded.object.meta());
-            for field in &loaded.unknown_fields {
-                out.push(format!(
-                    "{name} ({}): {}",
-                    loaded.source.file,
-                    unknown_field(field)
-                ));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    warn("Deployment", &set.deployments, &mut out);
-    warn("StatefulSet", &set.stateful_sets, &mut out);
-    warn("Secret", &set.secrets, &mut out);
-    warn("ConfigMap", &set.config_maps, &mut out);
-    warn("HorizontalPodAutoscaler", &set.hpas, &mut out);
-    out
-}
-
-fn meta_name(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
+pub(super) fn meta_name(meta: &ObjectMeta) -> String {
     meta.name.clone().unwrap_or_default()
 }
 
-fn object_name(
-    kind: &str,
-    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-) -> ObjectName {
+pub(super) fn object_name(kind: &str, meta: &ObjectMeta) -> ObjectName {
     let namespace = meta.namespace.as_deref().unwrap_or("default");
     ObjectName::namespaced(kind, namespace, &meta_name(meta))
 }

@@ -49,6 +49,14 @@ fn write_object(object: &ObjectReport, out: &mut dyn Write) -> io::Result<()> {
     }
     for trigger in &object.triggers {
         writeln!(out, "  {}", trigger_line(trigger))?;
+        for line in trigger
+            .next
+            .as_deref()
+            .map(super::next::text)
+            .unwrap_or_default()
+        {
+            writeln!(out, "    {line}")?;
+        }
     }
     if let Some(hpa) = &object.hpa {
         writeln!(out, "  HorizontalPodAutoscaler it would create:")?;

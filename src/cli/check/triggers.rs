@@ -9,13 +9,11 @@ use chrono::{DateTime, Utc};
 use kedars_scalers::{Connections, Scaler, TriggerContext};
 use serde::Serialize;
 
+use super::report::{CheckOptions, ObjectReport};
 use crate::api::ScaleTrigger;
 use crate::controller::hpa::TriggerMetric;
 use crate::controller::resource_metrics::{self, ResourceTarget};
-
-/// Trigger types whose reading is a pure function of the time, so `--at` can evaluate them
-/// without touching the network.
-const TIME_BASED: &[&str] = &["cron"];
+use crate::resolve::{Problem, ResolveError, Resolved};
 
 /// One metric of one trigger, as `kedars check` reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,6 +28,9 @@ pub struct TriggerReport {
     pub target: Option<String>,
     pub active: Option<bool>,
     pub value: Option<String>,
+    /// With `--next`: the trigger's next changes, when it is time-based.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<Vec<super::next::NextChange>>,
 }
 
 impl TriggerReport {
@@ -43,6 +44,7 @@ impl TriggerReport {
             target: None,
             active: None,
             value: None,
+            next: None,
         }
     }
 }
@@ -60,7 +62,7 @@ pub fn build(
     ctx: &TriggerContext,
     trigger: &ScaleTrigger,
     connections: &Arc<Connections>,
-    at: Option<DateTime<Utc>>,
+    options: &CheckOptions,
     resources_allowed: bool,
 ) -> Built {
     let mut built = Built {
@@ -86,7 +88,9 @@ pub fn build(
                 report.metric_name = Some(spec.name.clone());
                 report.metric_type = Some(spec.metric_type.to_string());
                 report.target = Some(spec.target.to_string());
-                if let Some(at) = at.filter(|_| TIME_BASED.contains(&ctx.trigger_type.as_str())) {
+                // Time-based readings are pure functions of the time: no network is touched.
+                let time_based = scaler.time_based().is_some();
+                if let Some(at) = options.at.filter(|_| time_based) {
                     evaluate(
                         scaler.as_ref(),
                         &spec.name,
@@ -95,6 +99,9 @@ pub fn build(
                         &mut report,
                         &mut built.errors,
                     );
+                }
+                if let Some((after, n)) = options.next {
+                    report.next = super::next::changes(scaler.as_ref(), spec, after, n);
                 }
                 built.reports.push(report);
                 built.metrics.push(TriggerMetric::External(spec.clone()));
@@ -147,4 +154,55 @@ fn evaluate(
             "{prefix}: cannot be evaluated offline (its reading waits on I/O)"
         )),
     }
+}
+
+/// Builds every resolved trigger into `report`; the HPA metrics when all of them built.
+pub fn run_all(
+    report: &mut ObjectReport,
+    resolved: &Resolved,
+    triggers: &[ScaleTrigger],
+    connections: &Arc<Connections>,
+    options: &CheckOptions,
+    resources_allowed: bool,
+) -> Option<Vec<TriggerMetric>> {
+    report
+        .errors
+        .extend(resolved.errors.iter().map(|e| e.in_object()));
+    let mut metrics = Some(Vec::new());
+    for (index, (trigger, ctx)) in triggers.iter().zip(&resolved.triggers).enumerate() {
+        let ctx = match ctx {
+            Ok(ctx) => ctx,
+            Err(errors) => {
+                let errors = errors
+                    .iter()
+                    .filter(|e| !already_reported(report, index, e));
+                report
+                    .errors
+                    .extend(errors.map(|e| e.in_object()).collect::<Vec<_>>());
+                report.triggers.push(TriggerReport::unbuilt(index, trigger));
+                metrics = None;
+                continue;
+            }
+        };
+        let built = build(ctx, trigger, connections, options, resources_allowed);
+        if built.reports.is_empty() {
+            report.triggers.push(TriggerReport::unbuilt(index, trigger));
+        }
+        report.triggers.extend(built.reports);
+        if !built.errors.is_empty() {
+            metrics = None;
+        }
+        report.errors.extend(built.errors);
+        if let Some(all) = metrics.as_mut() {
+            all.extend(built.metrics);
+        }
+    }
+    metrics
+}
+
+/// A bad `metricType` is also a validation error of the ScaledObject; say it once.
+fn already_reported(report: &ObjectReport, index: usize, error: &ResolveError) -> bool {
+    let field = format!("spec.triggers[{index}].metricType");
+    matches!(error.problem, Problem::InvalidMetricType { .. })
+        && report.errors.iter().any(|e| e.starts_with(&field))
 }
