@@ -10,6 +10,7 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,9 +33,12 @@ struct Args {
     /// Counted real time, in seconds.
     #[arg(long, default_value = "60", value_parser = seconds)]
     seconds: Duration,
-    /// Uncounted seconds after loading; the counted window then starts between polls.
-    #[arg(long, default_value = "5", value_parser = seconds)]
-    warmup: Duration,
+    /// Uncounted seconds after loading [default: pollingInterval + 5 s]. Every trigger is
+    /// polled at once at load time; until a pollingInterval has passed, that first value still
+    /// serves reads, and the window would count a start-up transient instead of the steady
+    /// state. The extra 5 s keep the window's edges away from the poll instants.
+    #[arg(long, value_parser = seconds)]
+    warmup: Option<Duration>,
     #[arg(long, default_value_t = 30)]
     polling_interval: u32,
     /// The HPA controller's sync period: each metric is read this often.
@@ -47,11 +51,21 @@ struct Args {
     cargo: CargoBenchFlag,
 }
 
+impl Args {
+    fn warmup(&self) -> Duration {
+        self.warmup
+            .unwrap_or(Duration::from_secs(u64::from(self.polling_interval) + 5))
+    }
+}
+
 /// What one variant counted in its window.
 struct Counts {
     max_metric_age: Duration,
     redis_queries: u64,
     engine_queries: u64,
+    /// How many triggers made 0, 1, 2, ... queries in the window: shows whether every trigger
+    /// behaves alike or a few make up an average.
+    spread: BTreeMap<u64, usize>,
     polls: u64,
     reads: u64,
     failed_reads: u64,
@@ -104,7 +118,7 @@ async fn run(args: &Args, max_metric_age: Duration) -> Counts {
         },
         &redis.address(),
     );
-    let from = Instant::now() + args.warmup;
+    let from = Instant::now() + args.warmup();
     let reads = Arc::new(Reads {
         from,
         until: from + args.seconds,
@@ -114,10 +128,10 @@ async fn run(args: &Args, max_metric_age: Duration) -> Counts {
 
     tokio::time::sleep_until(from).await;
     redis.reset_stats().await;
-    let (engine_before, polls_before) = (fleet.engine_queries(), fleet.polls.count());
+    let (before, polls_before) = (fleet.queries_per_member(), fleet.polls.count());
     tokio::time::sleep_until(reads.until).await;
     let redis_queries = redis.calls(SCALER_COMMANDS).await;
-    let (engine_after, polls_after) = (fleet.engine_queries(), fleet.polls.count());
+    let (after, polls_after) = (fleet.queries_per_member(), fleet.polls.count());
     for reader in readers {
         reader.abort();
     }
@@ -125,12 +139,21 @@ async fn run(args: &Args, max_metric_age: Duration) -> Counts {
     Counts {
         max_metric_age,
         redis_queries,
-        engine_queries: engine_after - engine_before,
+        engine_queries: after.iter().sum::<u64>() - before.iter().sum::<u64>(),
+        spread: spread(&before, &after),
         polls: polls_after - polls_before,
         reads: ok,
         failed_reads: failed,
         read_latency_us: latency,
     }
+}
+
+fn spread(before: &[u64], after: &[u64]) -> BTreeMap<u64, usize> {
+    let mut spread = BTreeMap::new();
+    for (b, a) in before.iter().zip(after) {
+        *spread.entry(a - b).or_default() += 1;
+    }
+    spread
 }
 
 fn histogram() -> Histogram<u64> {
@@ -183,7 +206,7 @@ fn print_header(facts: &Facts, args: &Args) {
         args.polling_interval,
         args.hpa_period.as_secs_f64(),
         args.seconds.as_secs_f64(),
-        args.warmup.as_secs_f64()
+        args.warmup().as_secs_f64()
     );
 }
 
@@ -192,12 +215,12 @@ fn print_table(args: &Args, results: &[Counts]) {
     let per_trigger_minute = |n: u64| n as f64 / args.objects.max(1) as f64 / minutes;
     println!(
         "\n| --max-metric-age | queries at Redis | engine-counted | polls | HPA reads (failed) \
-         | queries/trigger/min | HPA read p50 / p99 / max ms |"
+         | queries/trigger/min | queries × triggers | HPA read p50 / p99 / max ms |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---|");
+    println!("|---:|---:|---:|---:|---:|---:|---|---|");
     for c in results {
         println!(
-            "| {} s | {} | {} | {} | {} ({}) | {:.2} | {} / {} / {} |",
+            "| {} s | {} | {} | {} | {} ({}) | {:.2} | {} | {} / {} / {} |",
             c.max_metric_age.as_secs_f64(),
             c.redis_queries,
             c.engine_queries,
@@ -205,6 +228,11 @@ fn print_table(args: &Args, results: &[Counts]) {
             c.reads,
             c.failed_reads,
             per_trigger_minute(c.redis_queries),
+            c.spread
+                .iter()
+                .map(|(queries, triggers)| format!("{queries}×{triggers}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             ms(c.read_latency_us.value_at_quantile(0.5)),
             ms(c.read_latency_us.value_at_quantile(0.99)),
             ms(c.read_latency_us.max()),

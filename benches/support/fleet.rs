@@ -130,6 +130,14 @@ impl Fleet {
             .sum()
     }
 
+    /// Each member's own query count, in member order.
+    pub fn queries_per_member(&self) -> Vec<u64> {
+        self.members
+            .iter()
+            .map(|m| m.runtime.triggers[0].query_count())
+            .collect()
+    }
+
     /// Members whose latest query failed: a bench over failing triggers would measure errors.
     pub fn failing(&self) -> usize {
         self.members
