@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod crd;
 mod defaults;
 pub mod error;
+mod events;
 pub mod faults;
 mod jsonpath;
 mod kinds;

@@ -106,6 +106,18 @@ pub fn dns1123_subdomain_error(name: &str) -> Option<String> {
     ))
 }
 
+/// A name that only has to be usable as one URL path segment (RBAC kinds); None when valid.
+pub fn path_segment_name_error(name: &str) -> Option<String> {
+    let why = match name {
+        "." | ".." => format!("may not be '{name}'"),
+        _ => ["/", "%"]
+            .iter()
+            .find(|bad| name.contains(*bad))
+            .map(|bad| format!("may not contain '{bad}'"))?,
+    };
+    Some(format!("Invalid value: \"{name}\": {why}"))
+}
+
 /// RFC 1123 label, the rule for namespace names.
 pub fn dns1123_label_error(name: &str) -> Option<String> {
     if name.len() <= 63 && !name.contains('.') && dns1123_subdomain_error(name).is_none() {

@@ -88,10 +88,21 @@ impl ResourceType {
         }
     }
 
-    /// Objects of every version of a group/resource share one storage slot, as on the real
-    /// server.
-    pub fn storage_id(&self) -> (String, String) {
-        (self.group.clone(), self.plural.clone())
+    /// Where objects of this kind are stored. Every version of a group/resource shares one
+    /// storage slot, and events.k8s.io Events are the core Events, as on the real server.
+    pub fn storage_id(&self) -> (&str, &str) {
+        if self.group == crate::events::GROUP && self.plural == "events" {
+            return ("", "events");
+        }
+        (&self.group, &self.plural)
+    }
+
+    /// The stored form of an object written through this kind.
+    pub fn to_storage(&self, obj: Value) -> Value {
+        if crate::events::is_event(&self.group, &self.plural) {
+            return crate::events::to_storage(&self.group, &obj);
+        }
+        obj
     }
 }
 

@@ -194,6 +194,21 @@ fn extra_fields(group: &str, resource: &str) -> &'static [&'static str] {
     }
 }
 
+/// Where a selectable field is read in the stored object: events.k8s.io field labels are
+/// converted to the core Event's, and an Event's `source` is its component.
+fn stored_field(group: &str, resource: &str, label: &str) -> Option<String> {
+    if group == crate::events::GROUP && resource == "events" {
+        return crate::events::v1_selectable_field(label);
+    }
+    let known = ["metadata.name", "metadata.namespace"].contains(&label)
+        || extra_fields(group, resource).contains(&label);
+    match label {
+        _ if !known => None,
+        "source" if resource == "events" => Some("source.component".into()),
+        _ => Some(label.into()),
+    }
+}
+
 impl FieldSelector {
     pub fn parse(s: &str, group: &str, resource: &str) -> ApiResult<Self> {
         let mut reqs = Vec::new();
@@ -210,14 +225,10 @@ impl FieldSelector {
                 )));
             };
             let field = field.trim();
-            let known = ["metadata.name", "metadata.namespace"].contains(&field)
-                || extra_fields(group, resource).contains(&field);
-            if !known {
-                return Err(ApiError::bad_request(format!(
-                    "field label not supported: {field}"
-                )));
-            }
-            reqs.push((field.to_string(), neg, value.trim().to_string()));
+            let path = stored_field(group, resource, field).ok_or_else(|| {
+                ApiError::bad_request(format!("field label not supported: {field}"))
+            })?;
+            reqs.push((path, neg, value.trim().to_string()));
         }
         Ok(FieldSelector { reqs })
     }
@@ -295,5 +306,24 @@ mod tests {
         );
         let e = FieldSelector::parse("spec.x=1", "apps", "deployments").unwrap_err();
         assert_eq!(e.code, 400);
+    }
+
+    #[test]
+    fn event_field_selectors_read_the_stored_core_event() {
+        let e = json!({"metadata": {"name": "e"}, "involvedObject": {"name": "web"},
+            "source": {"component": "kubelet"}, "reportingComponent": "keda"});
+        // (group, selector, matches)
+        let cases = [
+            ("", "source=kubelet", true),
+            ("", "source=keda", false),
+            ("", "involvedObject.name=web", true),
+            ("events.k8s.io", "regarding.name=web", true),
+            ("events.k8s.io", "reportingController=keda", true),
+            ("events.k8s.io", "regarding.name!=web", false),
+        ];
+        for (group, sel, want) in cases {
+            let s = FieldSelector::parse(sel, group, "events").unwrap();
+            assert_eq!(s.matches(&e), want, "{group} {sel:?}");
+        }
     }
 }

@@ -69,7 +69,7 @@ fn matches(req: &WatchRequest, obj: &Value) -> bool {
 /// What a filtered watcher sees of an event: objects that start or stop matching the
 /// selectors appear as ADDED or DELETED.
 fn filter(req: &WatchRequest, ev: &Event) -> Option<WatchItem> {
-    if ev.key.group != req.rt.group || ev.key.resource != req.rt.plural {
+    if (ev.key.group.as_str(), ev.key.resource.as_str()) != req.rt.storage_id() {
         return None;
     }
     let now = matches(req, &ev.object);
@@ -120,7 +120,8 @@ fn initial_items(st: &State, req: &WatchRequest) -> ApiResult<(VecDeque<WatchIte
             }
         },
         _ => {
-            let objs = st.objects_of(&req.rt.group, &req.rt.plural, None);
+            let (group, resource) = req.rt.storage_id();
+            let objs = st.objects_of(group, resource, None);
             for (_, o) in objs.filter(|(_, o)| matches(req, o)) {
                 queue.push_back(WatchItem::Event("ADDED", as_version(&req.rt, o.clone())));
             }

@@ -134,15 +134,22 @@ pub fn to_scale(rt: &ResourceType, obj: &Value) -> Value {
         .into_iter()
         .filter(|(k, _)| keep.contains(&k.as_str()))
         .collect();
+    // `status.replicas` is always written; `spec.replicas` and `status.selector` are
+    // omitempty: a target at zero has a Scale without `spec.replicas`.
     let mut status = json!({"replicas": int_at(&paths.status_replicas)});
-    if let Some(sel) = selector_string(rt, obj) {
+    if let Some(sel) = selector_string(rt, obj).filter(|s| !s.is_empty()) {
         status["selector"] = json!(sel);
+    }
+    let mut spec = json!({});
+    let replicas = int_at(&paths.spec_replicas);
+    if replicas != 0 {
+        spec["replicas"] = json!(replicas);
     }
     json!({
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
         "metadata": metadata,
-        "spec": {"replicas": int_at(&paths.spec_replicas)},
+        "spec": spec,
         "status": status,
     })
 }
@@ -193,10 +200,21 @@ mod tests {
         assert_eq!(s["spec"]["replicas"], 3);
         assert_eq!(s["status"]["selector"], "app=web");
         apply_scale(rt, &mut d, &json!({"spec": {"replicas": 0}})).unwrap();
+        assert_eq!(d["spec"]["replicas"], 0, "a write of 0 is kept");
         follow_spec(rt, &mut d, &json!({}), "2025-01-01T00:00:00Z");
         assert!(
             d["status"].get("readyReplicas").is_none(),
             "omitempty at zero"
+        );
+        let s = to_scale(rt, &d);
+        assert_eq!(
+            s["spec"],
+            json!({}),
+            "int32 omitempty: no spec.replicas at 0"
+        );
+        assert_eq!(
+            s["status"]["replicas"], 0,
+            "status.replicas is always written"
         );
         let e = apply_scale(rt, &mut d, &json!({"spec": {"replicas": -1}})).unwrap_err();
         assert_eq!(e.code, 422);

@@ -52,15 +52,22 @@ async fn get_watch_shows_changes_as_they_happen() {
     child.kill().await.unwrap();
 }
 
+/// kubectl 1.34 and later name the namespace: `... deleted from default namespace`.
+fn assert_deleted(out: &str, message: &str) {
+    let accepted = [
+        format!("{message}\n"),
+        format!("{message} from default namespace\n"),
+    ];
+    assert!(accepted.contains(&out.to_string()), "{out}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_waits_for_finalizers() {
     let k = Kubectl::start().await;
     let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n  finalizers: [\"example.com/hold\"]\ndata:\n  a: \"1\"\n";
     k.ok_stdin(&["apply", "-f", "-"], cm).await;
-    assert_eq!(
-        k.ok(&["delete", "configmap", "held", "--wait=false"]).await,
-        "configmap \"held\" deleted\n"
-    );
+    let out = k.ok(&["delete", "configmap", "held", "--wait=false"]).await;
+    assert_deleted(&out, "configmap \"held\" deleted");
     let ts = k
         .ok(&[
             "get",
@@ -102,10 +109,8 @@ async fn delete_waits_for_finalizers() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: owned\n  ownerReferences:\n  - apiVersion: apps/v1\n    kind: Deployment\n    name: votes\n    uid: {uid}\n"
     );
     k.ok_stdin(&["apply", "-f", "-"], &owned).await;
-    assert_eq!(
-        k.ok(&["delete", "deployment", "votes"]).await,
-        "deployment.apps \"votes\" deleted\n"
-    );
+    let out = k.ok(&["delete", "deployment", "votes"]).await;
+    assert_deleted(&out, "deployment.apps \"votes\" deleted");
     assert!(
         k.run(&["get", "cm", "owned"])
             .await

@@ -8,7 +8,7 @@ mod write;
 
 pub use delete::{DeleteOptions, DeleteOutcome, delete, delete_collection};
 pub use patch::patch;
-pub use read::{ListQuery, ListResult, get, list};
+pub use read::{ListQuery, ListResult, get, get_scale, list};
 pub use write::{create, update};
 
 use serde_json::Value;
@@ -52,12 +52,22 @@ pub struct WriteOptions {
 
 pub fn key_for(rt: &ResourceType, ns: &str, name: &str) -> ObjKey {
     let ns = if rt.namespaced { ns } else { "" };
-    ObjKey::new(&rt.group, &rt.plural, ns, name)
+    let (group, resource) = rt.storage_id();
+    ObjKey::new(group, resource, ns, name)
 }
 
 /// Objects are stored in whichever served version wrote them; a read in another version only
-/// renames the version (the "None" conversion strategy).
+/// renames the version (the "None" conversion strategy), except events.k8s.io Events, which
+/// are converted from the stored core Events with the real field mapping.
 pub fn as_version(rt: &ResourceType, mut obj: Value) -> Value {
+    if rt.group == crate::events::GROUP && rt.plural == "events" {
+        obj = crate::events::to_events_v1(&obj);
+    }
+    named(rt, obj)
+}
+
+/// `obj` with the apiVersion and kind of `rt`.
+fn named(rt: &ResourceType, mut obj: Value) -> Value {
     if let Some(m) = obj.as_object_mut() {
         m.insert("apiVersion".into(), Value::String(rt.api_version()));
         m.insert("kind".into(), Value::String(rt.kind.clone()));
@@ -88,10 +98,12 @@ pub fn check_body(rt: &ResourceType, body: Value) -> ApiResult<Value> {
             rt.kind
         )));
     }
-    Ok(as_version(rt, body))
+    Ok(named(rt, body))
 }
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_delete;
+#[cfg(test)]
+mod tests_events;

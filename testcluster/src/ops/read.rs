@@ -19,6 +19,13 @@ pub fn get(st: &State, rt: &ResourceType, ns: &str, name: &str) -> ApiResult<Val
         .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))
 }
 
+/// The `autoscaling/v1 Scale` view of a scalable object (its `/scale` subresource).
+pub fn get_scale(st: &State, rt: &ResourceType, ns: &str, name: &str) -> ApiResult<Value> {
+    super::Sub::parse(Some("scale"), rt)?;
+    let obj = get(st, rt, ns, name)?;
+    Ok(crate::workloads::to_scale(rt, &obj))
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
     pub label: LabelSelector,
@@ -40,8 +47,9 @@ pub struct ListResult {
 /// The objects of a group/resource as they were at `at`, rebuilt by undoing later events;
 /// None when the history does not reach back that far.
 fn snapshot(st: &State, rt: &ResourceType, at: u64) -> Option<BTreeMap<ObjKey, Value>> {
+    let (group, resource) = rt.storage_id();
     let mut objs: BTreeMap<ObjKey, Value> = st
-        .objects_of(&rt.group, &rt.plural, None)
+        .objects_of(group, resource, None)
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if at == st.rv {
@@ -49,7 +57,7 @@ fn snapshot(st: &State, rt: &ResourceType, at: u64) -> Option<BTreeMap<ObjKey, V
     }
     let later = st.events_since(at)?;
     for ev in later.iter().rev() {
-        if ev.key.group != rt.group || ev.key.resource != rt.plural {
+        if ev.key.group != group || ev.key.resource != resource {
             continue;
         }
         match (ev.kind, &ev.old) {

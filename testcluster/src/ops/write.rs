@@ -46,6 +46,9 @@ fn name_for_create(rt: &ResourceType, obj: &mut Value) -> ApiResult<String> {
         meta::dns1123_label_error(&name)
     } else if rt.group.is_empty() && rt.kind == "Event" || rt.kind == "Lease" {
         None
+    } else if rt.group == "rbac.authorization.k8s.io" {
+        // `ValidateRBACName` is `path.ValidatePathSegmentName`: `system:auth-delegator` is fine.
+        meta::path_segment_name_error(&name)
     } else {
         meta::dns1123_subdomain_error(&name)
     };
@@ -137,14 +140,15 @@ pub fn create(
         ));
     }
     kinds::prepare_create(rt, &mut obj, &meta::now_rfc3339());
+    let mut obj = rt.to_storage(obj);
     prune(rt, &mut obj, opts)?;
     validate(rt, &obj, None)?;
     if opts.dry_run {
-        return Ok(obj);
+        return Ok(as_version(rt, obj));
     }
     let out = st.commit_put(key, obj, None);
     after_write(st, rt, &out);
-    Ok(out)
+    Ok(as_version(rt, out))
 }
 
 /// Checks the optimistic-concurrency precondition a body carries.
@@ -207,10 +211,12 @@ pub(super) fn write_update(
     rt: &ResourceType,
     key: ObjKey,
     old: Value,
-    mut new: Value,
+    new: Value,
     sub: Sub,
     opts: &WriteOptions,
 ) -> ApiResult<Value> {
+    // `new` is in the version of the request; `old` is stored.
+    let mut new = rt.to_storage(new);
     kinds::keep_server_metadata(&old, &mut new);
     if rt.builtin {
         crate::defaults::apply_defaults(&rt.group, &rt.kind, &mut new);

@@ -142,7 +142,7 @@ async fn route(shared: &Arc<Shared>, req: Request) -> Response {
         .path
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(String::from)
+        .map(percent_decoded)
         .collect();
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     if s.first() == Some(&"openapi") {
@@ -172,6 +172,32 @@ async fn route(shared: &Arc<Shared>, req: Request) -> Response {
     }
 }
 
+/// A path segment as Go's `net/http` hands it to the real server: `%XX` decoded (a client may
+/// escape the `:` of `system:auth-delegator`).
+fn percent_decoded(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn opt(v: Option<Value>) -> Response {
     match v {
         Some(v) => json_response(200, &v),
@@ -181,4 +207,25 @@ fn opt(v: Option<Value>) -> Response {
 
 pub(crate) fn not_found() -> Response {
     not_found_path()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decoded;
+
+    #[test]
+    fn path_segments_are_percent_decoded() {
+        // (segment, decoded)
+        let cases = [
+            ("system:auth-delegator", "system:auth-delegator"),
+            ("system%3Aauth-delegator", "system:auth-delegator"),
+            ("a%2fb", "a/b"),
+            ("100%", "100%"),
+            ("%zz", "%zz"),
+            ("%+1x", "%+1x"),
+        ];
+        for (segment, want) in cases {
+            assert_eq!(percent_decoded(segment), want, "{segment}");
+        }
+    }
 }

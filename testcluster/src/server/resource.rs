@@ -193,10 +193,11 @@ fn get(
     sub: Sub,
     req: &Request,
 ) -> ApiResult<Response> {
-    let obj = ops::get(&shared.lock(), &t.rt, t.ns(), name)?;
     if sub == Sub::Scale {
-        return Ok(json_response(200, &crate::workloads::to_scale(&t.rt, &obj)));
+        let scale = ops::get_scale(&shared.lock(), &t.rt, t.ns(), name)?;
+        return Ok(json_response(200, &scale));
     }
+    let obj = ops::get(&shared.lock(), &t.rt, t.ns(), name)?;
     if req.wants_table() {
         let md = json!({"resourceVersion": obj["metadata"]["resourceVersion"]});
         let include = req.q("includeObject").unwrap_or("Metadata");
