@@ -1,9 +1,10 @@
 # syntax=docker/dockerfile:1
 # The kedars image: one static-ish binary (`kedars operator`, `kedars metrics-server`, ...) on a
 # distroless base with glibc, running as the unprivileged user 65532.
-#   docker build -t kedars .
-# tests/chart/test_dockerfile.py runs this file's `cargo build` command and checks the binary it
-# makes needs nothing the runtime image lacks.
+#   docker build -t ghcr.io/kedars/kedars:0.1.0 .   (publishing it: charts/kedars/README.md)
+# tests/chart/test_dockerfile.py checks on every test run that this build is the one the tests
+# make (same command, toolchain, inputs and libraries) and that the chart runs the image as it
+# expects; with KEDARS_TEST_DOCKER_BUILD=1 it also runs the `cargo build` below.
 
 ARG RUST_VERSION=1.95
 

@@ -34,3 +34,4 @@ export RUST_BACKTRACE=1
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked "$@"
+"$venv/bin/python" -m pytest -q -p no:cacheprovider tests/chart

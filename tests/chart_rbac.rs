@@ -59,7 +59,7 @@ const OPERATOR: &[Call] = &[
         resource: "scaledobjects",
         verbs: &["list", "watch"],
         scope: Scope::Watch,
-        site: "cli/operator.rs: Controller::new(Api<ScaledObject>) lists, then watches",
+        site: "cli/operator.rs: watcher(Api<ScaledObject>) into the reflector: list, then watch",
     },
     Call {
         group: "keda.sh",
@@ -70,10 +70,18 @@ const OPERATOR: &[Call] = &[
     },
     Call {
         group: "keda.sh",
+        resource: "scaledobjects",
+        verbs: &["get"],
+        scope: Scope::Handled,
+        site: "controller/reporter.rs write_status: a fresh read after a 409 conflict",
+    },
+    Call {
+        group: "keda.sh",
         resource: "scaledobjects/status",
         verbs: &["patch"],
         scope: Scope::Handled,
-        site: "controller/reconcile.rs patch_status, pause.rs, reporter.rs write_back",
+        site: "controller/reconcile.rs patch_status, pause.rs, reporter.rs write_back, \
+               scheduled_capacity.rs (status.scheduledCapacity)",
     },
     Call {
         group: "keda.sh",
@@ -84,17 +92,33 @@ const OPERATOR: &[Call] = &[
     },
     Call {
         group: "keda.sh",
+        resource: "triggerauthentications",
+        verbs: &["list", "watch"],
+        scope: Scope::Watch,
+        site: "controller/auth_watch.rs changes: watcher(Api<PartialObjectMeta<TriggerAuthentication>>)",
+    },
+    Call {
+        group: "keda.sh",
         resource: "clustertriggerauthentications",
         verbs: &["get"],
         scope: Scope::Cluster,
         site: "controller/objects.rs fetch: get_opt",
     },
     Call {
+        group: "keda.sh",
+        resource: "clustertriggerauthentications",
+        verbs: &["list", "watch"],
+        scope: Scope::Cluster,
+        site: "controller/auth_watch.rs changes: \
+               watcher(Api<PartialObjectMeta<ClusterTriggerAuthentication>>)",
+    },
+    Call {
         group: "autoscaling",
         resource: "horizontalpodautoscalers",
         verbs: &["list", "watch"],
         scope: Scope::Watch,
-        site: "cli/operator.rs: Controller::owns(Api<HorizontalPodAutoscaler>)",
+        site: "cli/operator.rs: watcher(Api<PartialObjectMeta<HorizontalPodAutoscaler>>), by \
+               label: list, then watch",
     },
     Call {
         group: "autoscaling",
@@ -116,14 +140,14 @@ const OPERATOR: &[Call] = &[
         resource: "deployments",
         verbs: &["get"],
         scope: Scope::Handled,
-        site: "controller/objects.rs pod_spec",
+        site: "controller/objects.rs pod_spec, controller/scheduled_capacity.rs readyReplicas",
     },
     Call {
         group: "apps",
         resource: "statefulsets",
         verbs: &["get"],
         scope: Scope::Handled,
-        site: "controller/objects.rs pod_spec",
+        site: "controller/objects.rs pod_spec, controller/scheduled_capacity.rs readyReplicas",
     },
     // Replaced by Deployments', StatefulSets' and rbac.scaleTargets' /scale when
     // rbac.scaleAnyKind is off (see `expected`).
@@ -278,8 +302,9 @@ fn expected(calls: &[Call], config: &Config) -> BTreeSet<Grant> {
     let mut rows: Vec<(String, String, &[&str], Scope)> = Vec::new();
     for call in calls {
         if call.resource == "*/scale" {
-            // The other kinds ScaledObjects target: their pod templates (controller/objects.rs
-            // pod_spec, a DynamicObject get) and, unless every kind's is, their /scale.
+            // The other kinds ScaledObjects target: their pod templates and ready replicas
+            // (controller/objects.rs pod_spec, scheduled_capacity.rs: a DynamicObject get) and,
+            // unless every kind's is, their /scale.
             for (group, resources) in &config.scale_targets {
                 for resource in resources {
                     rows.push((group.clone(), resource.clone(), &["get"], call.scope));

@@ -3,10 +3,11 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::operator::{
-    Env, condition, deployment, namespace, push, redis, redis_trigger, scaled_object,
+    Env, ObjectHistory, condition, deployment, namespace, push, redis, redis_trigger,
+    scaled_object, scaled_objects,
 };
 use common::proxy::Proxy;
 use common::unique;
@@ -28,7 +29,11 @@ async fn fallback_replicas_while_the_source_is_down_and_recovery_after() {
         ns,
         name,
         trigger,
-        json!({"fallback": {"failureThreshold": 2, "replicas": 4}}),
+        // The HPA's default 300 s scale-down window would hold 4 replicas after the recovery;
+        // a window of 0 is what KEDA users set for a fast scale-down.
+        json!({"fallback": {"failureThreshold": 2, "replicas": 4},
+            "advanced": {"horizontalPodAutoscalerConfig": {"behavior": {
+                "scaleDown": {"stabilizationWindowSeconds": 0}}}}}),
     ));
     push(&list, 10);
     env.wait_replicas(ns, name, 2, SECS(20)).await;
@@ -134,6 +139,40 @@ async fn broken_scaled_objects_are_reported_and_the_good_one_keeps_scaling() {
         .await;
     assert_eq!(env.replicas(ns, "no-auth"), 0);
     assert_eq!(env.replicas(ns, "good"), 3);
+
+    // Breaking a working one: reported, and it stays reported (its old loop must not keep
+    // declaring it ready).
+    let broken = json!([{"type": "redis", "metadata": {
+        "address": common::operator::redis_address(), "listLength": "5"}}]);
+    let versions = ObjectHistory::record(&env.cluster, &scaled_objects(), ns);
+    let broken_at = Instant::now();
+    env.apply(scaled_object(ns, "good", broken, json!({})));
+    env.wait_condition(
+        ns,
+        "good",
+        "Ready",
+        "False",
+        "ScaledObjectCheckFailed",
+        SECS(10),
+    )
+    .await;
+    tokio::time::sleep(SECS(3)).await;
+    let ready: Vec<String> = versions
+        .of("good", broken_at)
+        .iter()
+        .map(|so| condition(so, "Ready")["reason"].to_string())
+        .collect();
+    let failed = ready
+        .iter()
+        .position(|r| r.contains("ScaledObjectCheckFailed"))
+        .unwrap();
+    assert!(
+        ready[failed..]
+            .iter()
+            .all(|r| r.contains("ScaledObjectCheckFailed")),
+        "Ready after the break: {ready:?}"
+    );
+    assert_eq!(env.replicas(ns, "good"), 3, "nothing scales it meanwhile");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,7 +208,7 @@ async fn the_operator_converges_through_api_errors_conflicts_delays_and_dropped_
     faults.delay(Matcher::path("watch=true"), Duration::from_millis(500));
     env.apply(scaled_object(ns, name, redis_trigger(&list), json!({})));
     push(&list, 12);
-    env.wait_replicas(ns, name, 3, SECS(30)).await;
+    env.wait_replicas(ns, name, 3, SECS(20)).await;
     env.wait_event(ns, name, "KEDAScaleTargetActivationFailed", SECS(5))
         .await;
     let so = env

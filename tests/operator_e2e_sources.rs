@@ -1,5 +1,6 @@
 //! The redis test's shape for the other real sources (rows in a MariaDB table, a Prometheus
-//! series put in through the pushgateway), and the reaction times the operator achieves.
+//! series put in through the pushgateway). The reaction times are measured by
+//! `benches/reaction.rs`.
 
 mod common;
 

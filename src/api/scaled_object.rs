@@ -176,6 +176,35 @@ pub struct ScaledObjectStatus {
     pub triggers_types: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authentications_types: Option<String>,
+    /// kedars' own: how the latest scheduled opening of a time-based trigger was served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_capacity: Option<ScheduledCapacityStatus>,
+}
+
+/// The latest opening of a time-based trigger (`timetable`, `cron`) and when the target had the
+/// replicas it asks for ready (its `status.readyReplicas`). Not in KEDA.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduledCapacityStatus {
+    /// The trigger's name, or its metric name when it has none.
+    pub trigger: String,
+    /// RFC3339: when capacity was due — the lead time before the session's start (a cron
+    /// window's start).
+    pub last_opening: String,
+    /// RFC3339: the session's start.
+    pub starts_at: String,
+    /// The replicas the trigger asks for at the start.
+    pub desired_replicas: i32,
+    /// RFC3339: the first poll that found that many replicas ready (`lastOpening` itself when
+    /// they were ready already); absent while waiting and when missed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_at: Option<String>,
+    /// `readyAt − lastOpening`, in whole seconds (rounded up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_by_seconds: Option<i64>,
+    /// The window closed before the replicas were ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed: Option<bool>,
 }
 
 /// KEDA serialises this as `scaleTargetGVKR` with `{group, version, kind, resource}`.

@@ -44,7 +44,7 @@ pub async fn serve(
     };
     let tls = ServerTls::from_files(cert, key, ca)?;
     let bound = server::spawn(addr, hub, tls, shutdown).await?;
-    eprintln!("metrics feed on https://{bound}");
+    tracing::info!("metrics feed on https://{bound}");
     Ok(Some(bound))
 }
 

@@ -7,7 +7,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -17,7 +16,7 @@ use kedars_scalers::Connections;
 
 use super::run::{load_and_prepare, stop_signal};
 use crate::engine::clock::SystemClock;
-use crate::engine::registry::{DEFAULT_MAX_METRIC_AGE, Engine};
+use crate::engine::registry::{Engine, MetricAge};
 use crate::engine::scale_loop::LoopContext;
 use crate::engine::target::{InMemoryTarget, RecordingReporter};
 use crate::metrics_api::{self, MetricsSource, server, tls};
@@ -56,9 +55,10 @@ pub struct MetricsServerArgs {
     /// Serve any client, authenticated or not. Only for local experiments.
     #[arg(long)]
     pub insecure_allow_any_client: bool,
-    /// A value served is never older than this (seconds).
-    #[arg(long, default_value_t = DEFAULT_MAX_METRIC_AGE.as_secs())]
-    pub max_metric_age: u64,
+    /// Seconds a value served to the HPA may be old before a request queries the source itself.
+    /// Default: each ScaledObject's pollingInterval + 1 s (its polls keep values fresher).
+    #[arg(long)]
+    pub max_metric_age: Option<u64>,
     #[arg(long, short = 'n', default_value = "default")]
     pub namespace: String,
 }
@@ -116,7 +116,7 @@ pub async fn run(args: &MetricsServerArgs) -> Result<(), MetricsServerError> {
         serve_health(addr, source.clone()).await?;
     }
     let listener = server::bind(args.listen).await?;
-    eprintln!(
+    tracing::info!(
         "serving external.metrics.k8s.io/v1beta1 on https://{} from {origin}",
         listener.local_addr()?,
     );
@@ -140,7 +140,7 @@ async fn serve_health(addr: SocketAddr, source: Arc<dyn MetricsSource>) -> std::
             }),
         );
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    eprintln!("health on http://{}", listener.local_addr()?);
+    tracing::info!("health on http://{}", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, router).await });
     Ok(())
 }
@@ -153,15 +153,14 @@ fn polled_here(
     let prepared = load_and_prepare(&args.manifests, &args.namespace, &connections)
         .map_err(MetricsServerError::Manifests)?;
     for (key, errors) in &prepared.rejected {
-        tracing::warn!(scaled_object = %key, errors = ?errors, "not serving an invalid ScaledObject");
-        eprintln!("{key}: not served: {}", errors.join("; "));
+        tracing::warn!(scaled_object = %key, "not served: {}", errors.join("; "));
     }
     let ctx = LoopContext {
         target: Arc::new(InMemoryTarget::new(1)),
         reporter: Arc::new(RecordingReporter::default()),
         clock: Arc::new(SystemClock),
     };
-    let engine = Arc::new(Engine::new(ctx, Duration::from_secs(args.max_metric_age)));
+    let engine = Arc::new(Engine::new(ctx, MetricAge::from_flag(args.max_metric_age)));
     for runtime in prepared.runtimes {
         engine.upsert(runtime);
     }

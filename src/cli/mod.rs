@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod feed;
+pub mod logging;
 pub mod metrics_server;
 pub mod operator;
 pub mod run;
@@ -16,6 +17,15 @@ use clap::{Parser, Subcommand};
     about = "Event-driven autoscaling for Kubernetes, KEDA-compatible"
 )]
 pub struct Cli {
+    /// Log lines as plain text or as one JSON object each (stderr; `RUST_LOG` sets the level).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "KEDARS_LOG_FORMAT",
+        default_value_t
+    )]
+    pub log_format: logging::LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -70,14 +80,14 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> std::io::Result<()> {
         Command::MetricsServer(args) => {
             let runtime = tokio::runtime::Runtime::new()?;
             if let Err(e) = runtime.block_on(metrics_server::run(&args)) {
-                eprintln!("error: {e}");
+                tracing::error!("error: {e}");
                 std::process::exit(2);
             }
         }
         Command::Operator(args) => {
             let runtime = tokio::runtime::Runtime::new()?;
             if let Err(e) = runtime.block_on(operator::run(&args)) {
-                eprintln!("error: {e}");
+                tracing::error!("error: {e}");
                 std::process::exit(2);
             }
         }

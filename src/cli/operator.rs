@@ -13,14 +13,17 @@ use clap::Args;
 use futures::StreamExt;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use kedars_scalers::Connections;
-use kube::Api;
-use kube::runtime::controller::Controller;
+use kube::core::PartialObjectMeta;
+use kube::runtime::controller::{self, trigger_owners, trigger_self};
 use kube::runtime::events::{Recorder, Reporter as EventReporter};
-use kube::runtime::watcher;
+use kube::runtime::{Predicate, WatchStreamExt, applier, predicates};
+use kube::runtime::{reflector, watcher};
+use kube::{Api, Resource};
 use tokio::sync::mpsc;
 
 use super::run::stop_signal;
 use crate::api::ScaledObject;
+use crate::controller::auth_watch;
 use crate::controller::context::{Context, OperatorConfig, REPORTING_CONTROLLER};
 use crate::controller::leader::{LeaderElection, LeaseConfig};
 use crate::controller::metrics::OperatorMetrics;
@@ -28,7 +31,7 @@ use crate::controller::reconcile::{error_policy, reconcile};
 use crate::controller::reporter::{ChannelReporter, write_back};
 use crate::controller::scale::ScaleSubresource;
 use crate::engine::clock::SystemClock;
-use crate::engine::registry::{DEFAULT_MAX_METRIC_AGE, Engine};
+use crate::engine::registry::{Engine, MetricAge};
 use crate::engine::scale_loop::LoopContext;
 use crate::metrics_api::{self, server, tls};
 
@@ -59,8 +62,10 @@ pub struct OperatorArgs {
     pub requestheader_client_ca_file: Option<PathBuf>,
     #[arg(long)]
     pub insecure_allow_any_client: bool,
-    #[arg(long, default_value_t = DEFAULT_MAX_METRIC_AGE.as_secs())]
-    pub max_metric_age: u64,
+    /// Seconds a value served to the HPA may be old before a request queries the source itself.
+    /// Default: each ScaledObject's pollingInterval + 1 s (its polls keep values fresher).
+    #[arg(long)]
+    pub max_metric_age: Option<u64>,
     /// Act only while holding the Lease, so replicas never both scale.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub leader_elect: bool,
@@ -112,7 +117,7 @@ pub async fn run(args: &OperatorArgs) -> Result<(), OperatorError> {
             }),
             clock: Arc::new(SystemClock),
         },
-        Duration::from_secs(args.max_metric_age),
+        MetricAge::from_flag(args.max_metric_age),
     ));
     let instance = std::env::var("POD_NAME").unwrap_or_else(|_| "kedars-operator".into());
     let ctx = Arc::new(Context {
@@ -136,19 +141,34 @@ pub async fn run(args: &OperatorArgs) -> Result<(), OperatorError> {
         failures: Mutex::new(Default::default()),
         metrics: metrics.clone(),
     });
-    let (scaled_objects, hpas): (Api<ScaledObject>, Api<HorizontalPodAutoscaler>) =
-        match watch_namespaces.as_slice() {
-            [one] => (
-                Api::namespaced(client.clone(), one),
-                Api::namespaced(client.clone(), one),
-            ),
-            _ => (Api::all(client.clone()), Api::all(client.clone())),
-        };
-    let controller = Controller::new(scaled_objects, watcher::Config::default()).owns(
+    let (scaled_objects, hpas): (
+        Api<ScaledObject>,
+        Api<PartialObjectMeta<HorizontalPodAutoscaler>>,
+    ) = match watch_namespaces.as_slice() {
+        [one] => (
+            Api::namespaced(client.clone(), one),
+            Api::namespaced(client.clone(), one),
+        ),
+        _ => (Api::all(client.clone()), Api::all(client.clone())),
+    };
+    let (store, writer) = reflector::store();
+    let scaled_object_changes = watcher(scaled_objects, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(reconcile_worthy, Default::default());
+    // Any change of an owned HPA (edited or deleted by someone else) is put right.
+    let hpa_changes = watcher(
         hpas,
         watcher::Config::default().labels("app.kubernetes.io/managed-by=keda-operator"),
-    );
-    let store = controller.store();
+    )
+    .default_backoff()
+    .touched_objects();
+    let triggers = futures::stream::select_all([
+        trigger_self(scaled_object_changes, ()).boxed(),
+        trigger_owners(hpa_changes, (), ()).boxed(),
+        auth_watch::changes(&client, &watch_namespaces, store.clone()).boxed(),
+    ]);
     tokio::spawn(write_back(reports_rx, store.clone(), ctx.clone()));
     let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let waiting = store.clone();
@@ -183,26 +203,53 @@ pub async fn run(args: &OperatorArgs) -> Result<(), OperatorError> {
             _ = stop_signal() => {}
             _ = async { match &lost { Some(e) => e.hold().await, None => std::future::pending().await } } => {
                 tracing::error!("leadership lost: stopping");
-                eprintln!("leadership lost: stopping");
             }
         }
         let _ = stop_tx.send(());
     });
-    controller
-        .graceful_shutdown_on(async move {
-            let _ = stop_rx.await;
-        })
-        .run(reconcile, error_policy, ctx)
-        .for_each(|result| async move {
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "reconcile");
-            }
-        })
-        .await;
+    // kube's `applier` rather than its `Controller`: only it takes a filtered trigger stream
+    // without kube-runtime's unstable features. As in `Controller::run`, each reconcile is a task
+    // of its own; stopping ends the triggers and lets reconciles under way finish.
+    applier(
+        |so, ctx| {
+            let task = tokio::spawn(reconcile(so, ctx));
+            Box::pin(async move {
+                task.await
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+            })
+        },
+        error_policy,
+        ctx,
+        store,
+        triggers.take_until(stop_rx),
+        controller::Config::default(),
+    )
+    .for_each(|result| async move {
+        if let Err(e) = result {
+            tracing::debug!(error = %e, "reconcile");
+        }
+    })
+    .await;
     if let Some(election) = election {
         election.release().await;
     }
     Ok(())
+}
+
+/// What a reconcile acts on: the spec (generation), labels, annotations (pause), finalizers and
+/// deletion. The status changes on every poll through the operator's own patches, and those
+/// must not start a reconcile each time.
+fn reconcile_worthy(so: &ScaledObject) -> Option<u64> {
+    predicates::generation
+        .combine(predicates::labels)
+        .combine(predicates::annotations)
+        .combine(predicates::finalizers)
+        .combine(deletion_requested)
+        .hash_property(so)
+}
+
+fn deletion_requested(so: &ScaledObject) -> Option<u64> {
+    Some(u64::from(so.meta().deletion_timestamp.is_some()))
 }
 
 /// Waits for the Lease when leader election is on.
@@ -222,12 +269,12 @@ async fn elect(args: &OperatorArgs, client: &kube::Client) -> Option<Arc<LeaderE
             retry: Duration::from_secs((args.lease_seconds / 3).max(1)),
         },
     ));
-    eprintln!(
+    tracing::info!(
         "waiting for the lease {}/{}",
-        args.lease_namespace, args.lease_name
+        args.lease_namespace,
+        args.lease_name
     );
     election.acquire().await;
-    eprintln!("leading");
     Some(election)
 }
 
@@ -251,7 +298,7 @@ async fn serve_metrics(
         }),
     );
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    eprintln!(
+    tracing::info!(
         "prometheus metrics on http://{}/metrics",
         listener.local_addr()?
     );
@@ -309,7 +356,7 @@ async fn serve_health(
             }),
         );
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    eprintln!("health on http://{}", listener.local_addr()?);
+    tracing::info!("health on http://{}", listener.local_addr()?);
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
@@ -341,7 +388,7 @@ async fn serve_metrics_api(
     };
     let config = tls::server_config(identity, &clients)?;
     let listener = server::bind(addr).await?;
-    eprintln!("external metrics API on https://{}", listener.local_addr()?);
+    tracing::info!("external metrics API on https://{}", listener.local_addr()?);
     tokio::spawn(server::serve_tls(
         listener,
         config,

@@ -16,7 +16,7 @@ use kedars_scalers::Connections;
 use super::check::{self, CheckOptions};
 use crate::engine::build;
 use crate::engine::clock::SystemClock;
-use crate::engine::registry::{DEFAULT_MAX_METRIC_AGE, Engine};
+use crate::engine::registry::{Engine, MetricAge};
 use crate::engine::scale_loop::{self, LoopContext};
 use crate::engine::scaled_object::ScaledObjectRuntime;
 use crate::engine::state::ObjectKey;
@@ -40,9 +40,10 @@ pub struct RunArgs {
     /// local mode only). `off` disables it.
     #[arg(long, default_value = "127.0.0.1:6443")]
     pub listen: String,
-    /// A value served to the HPA is never older than this (seconds).
-    #[arg(long, default_value_t = DEFAULT_MAX_METRIC_AGE.as_secs())]
-    pub max_metric_age: u64,
+    /// Seconds a value served to the HPA may be old before a request queries the source itself.
+    /// Default: each ScaledObject's pollingInterval + 1 s (its polls keep values fresher).
+    #[arg(long)]
+    pub max_metric_age: Option<u64>,
     /// Replicas of a workload the manifests do not describe.
     #[arg(long, default_value_t = 1)]
     pub current: i32,
@@ -188,7 +189,7 @@ async fn live(
     latest: Arc<Latest>,
     out: &mut (dyn Write + Send),
 ) -> io::Result<()> {
-    let engine = Arc::new(Engine::new(ctx, Duration::from_secs(args.max_metric_age)));
+    let engine = Arc::new(Engine::new(ctx, MetricAge::from_flag(args.max_metric_age)));
     let runtimes: Vec<Arc<ScaledObjectRuntime>> = prepared
         .runtimes
         .into_iter()

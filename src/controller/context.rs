@@ -38,8 +38,9 @@ pub struct Context {
     /// Consecutive failed reconciles per object, for the retry backoff: the first delay of
     /// the kind of failure and how many in a row.
     pub failures: Mutex<HashMap<ObjectKey, (std::time::Duration, u32)>>,
-    /// The generation and annotations each running loop was started from.
-    pub started: Mutex<HashMap<ObjectKey, (Option<i64>, String)>>,
+    /// What each running loop was started from: a later reconcile with the same inputs
+    /// leaves it running (see `reconcile::LoopInputs`).
+    pub started: Mutex<HashMap<ObjectKey, crate::controller::reconcile::LoopInputs>>,
 }
 
 impl Context {
@@ -50,6 +51,15 @@ impl Context {
         reason: &str,
         note: impl Into<String>,
     ) {
+        let note = note.into();
+        // Every Event is also a log line: Events expire after an hour, logs are kept. Notes
+        // never hold secret values (they are built from redacted errors).
+        let key = key_of(so);
+        if warning {
+            tracing::warn!(scaled_object = %key, reason, "{note}");
+        } else {
+            tracing::info!(scaled_object = %key, reason, "{note}");
+        }
         let event = Event {
             type_: if warning {
                 EventType::Warning
@@ -57,7 +67,7 @@ impl Context {
                 EventType::Normal
             },
             reason: reason.to_string(),
-            note: Some(note.into()),
+            note: Some(note),
             action: reason.to_string(),
             secondary: None,
         };

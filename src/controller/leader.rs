@@ -48,7 +48,10 @@ impl LeaderElection {
     pub async fn acquire(&self) {
         loop {
             match self.try_acquire_or_renew().await {
-                Ok(true) => return,
+                Ok(true) => {
+                    tracing::info!(lease = %self.config.name, "acquired the lease: leading");
+                    return;
+                }
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "leader election"),
             }

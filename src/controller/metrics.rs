@@ -1,7 +1,10 @@
 //! The operator's Prometheus metrics with KEDA's names and labels (§6), so existing dashboards
 //! and alerts work. Labels carry names only, never a value from a secret.
 
-use prometheus::{Encoder, GaugeVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
 
 use crate::engine::target::PollReport;
 
@@ -26,6 +29,39 @@ pub struct OperatorMetrics {
     loop_latency: GaugeVec,
     resources: IntGaugeVec,
     triggers: IntGaugeVec,
+    lateness: HistogramVec,
+    openings: IntCounterVec,
+}
+
+/// kedars' own label set on scheduled-capacity series: `trigger` is the trigger's name, or its
+/// metric name when it has none.
+const CAPACITY_LABELS: &[&str] = &["namespace", "scaledObject", "trigger"];
+
+/// Seconds from an opening's lead-time instant to its replicas being ready. 0 is "ready
+/// already"; the rest spans a poll or two up to the longest lead times a class would have.
+const LATENESS_BUCKETS: &[f64] = &[
+    0.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0,
+];
+
+/// How an opening was served, for `kedars_scheduled_capacity_openings_total{outcome}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpeningOutcome {
+    /// Ready at or before the session's start.
+    InTime,
+    /// Ready, but after the session had started.
+    Late,
+    /// Never ready while the window was open.
+    Missed,
+}
+
+impl OpeningOutcome {
+    fn label(self) -> &'static str {
+        match self {
+            OpeningOutcome::InTime => "in_time",
+            OpeningOutcome::Late => "late",
+            OpeningOutcome::Missed => "missed",
+        }
+    }
 }
 
 fn register<T: prometheus::core::Collector + Clone + 'static>(registry: &Registry, metric: T) -> T {
@@ -112,8 +148,50 @@ impl OperatorMetrics {
                 "Total number of triggers per trigger type registered.",
                 &["type"],
             ),
+            lateness: register(
+                &registry,
+                HistogramVec::new(
+                    HistogramOpts::new(
+                        "kedars_scheduled_capacity_lateness_seconds",
+                        "Per scheduled opening of a time-based trigger: seconds from the lead-time instant (a cron window's start) to the target's ready replicas reaching what the trigger asks for; 0 = ready already.",
+                    )
+                    .buckets(LATENESS_BUCKETS.to_vec()),
+                    CAPACITY_LABELS,
+                )
+                .expect("valid"),
+            ),
+            openings: register(
+                &registry,
+                IntCounterVec::new(
+                    Opts::new(
+                        "kedars_scheduled_capacity_openings_total",
+                        "Scheduled openings of time-based triggers by outcome: in_time (ready by the session's start), late (ready after it), missed (not ready before the window closed).",
+                    ),
+                    &["namespace", "scaledObject", "trigger", "outcome"],
+                )
+                .expect("valid"),
+            ),
             registry,
         }
+    }
+
+    /// Records how one scheduled opening was served; `late` is absent when it was missed.
+    pub fn record_opening(
+        &self,
+        ns: &str,
+        so: &str,
+        trigger: &str,
+        outcome: OpeningOutcome,
+        late: Option<std::time::Duration>,
+    ) {
+        if let Some(late) = late {
+            self.lateness
+                .with_label_values(&[ns, so, trigger])
+                .observe(late.as_secs_f64());
+        }
+        self.openings
+            .with_label_values(&[ns, so, trigger, outcome.label()])
+            .inc();
     }
 
     /// Records one poll of one ScaledObject.
@@ -205,7 +283,57 @@ pub fn scaler_label(trigger_type: &str) -> &'static str {
         "redis" | "redis-cluster" | "redis-sentinel" => "redisScaler",
         "mysql" => "mySQLScaler",
         "cron" => "cronScaler",
+        "timetable" => "timetableScaler",
         "cpu" | "memory" => "cpuMemoryScaler",
         _ => "externalScaler",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaler_labels_follow_keda_and_name_kedars_own_triggers() {
+        let rows = [
+            ("prometheus", "prometheusScaler"),
+            ("redis", "redisScaler"),
+            ("redis-sentinel", "redisScaler"),
+            ("mysql", "mySQLScaler"),
+            ("cron", "cronScaler"),
+            ("timetable", "timetableScaler"),
+            ("memory", "cpuMemoryScaler"),
+            ("external", "externalScaler"),
+        ];
+        for (trigger_type, label) in rows {
+            assert_eq!(scaler_label(trigger_type), label, "{trigger_type}");
+        }
+    }
+
+    #[test]
+    fn openings_are_a_histogram_and_a_counter_by_outcome() {
+        let metrics = OperatorMetrics::new("test");
+        let served = std::time::Duration::from_secs(40);
+        metrics.record_opening(
+            "school",
+            "class",
+            "lessons",
+            OpeningOutcome::InTime,
+            Some(served),
+        );
+        metrics.record_opening("school", "class", "lessons", OpeningOutcome::Missed, None);
+        let text = metrics.render();
+        let labels = r#"namespace="school",scaledObject="class",trigger="lessons""#;
+        for line in [
+            format!("kedars_scheduled_capacity_lateness_seconds_bucket{{{labels},le=\"30\"}} 0"),
+            format!("kedars_scheduled_capacity_lateness_seconds_bucket{{{labels},le=\"60\"}} 1"),
+            format!("kedars_scheduled_capacity_lateness_seconds_sum{{{labels}}} 40"),
+            format!("kedars_scheduled_capacity_lateness_seconds_count{{{labels}}} 1"),
+            // The text format sorts labels by name.
+            r#"kedars_scheduled_capacity_openings_total{namespace="school",outcome="in_time",scaledObject="class",trigger="lessons"} 1"#.to_string(),
+            r#"kedars_scheduled_capacity_openings_total{namespace="school",outcome="missed",scaledObject="class",trigger="lessons"} 1"#.to_string(),
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+        }
     }
 }

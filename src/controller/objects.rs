@@ -25,6 +25,55 @@ pub struct ClusterObjects {
     target: (String, String, String, String),
 }
 
+impl ClusterObjects {
+    /// Identifies this snapshot's contents without holding them: each referenced object's
+    /// kind, namespace, name and resourceVersion, and a digest of the workload's pod template
+    /// (it has no version of its own). Equal for two snapshots exactly when every referenced
+    /// object is unchanged.
+    pub fn versions(&self) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut versions: Vec<String> = Vec::new();
+        let mut add = |kind: &str, key: &str, version: Option<&String>| {
+            versions.push(format!("{kind} {key}@{}", version.map_or("", |v| v)));
+        };
+        for ((ns, name), o) in &self.secrets {
+            add(
+                "Secret",
+                &format!("{ns}/{name}"),
+                o.metadata.resource_version.as_ref(),
+            );
+        }
+        for ((ns, name), o) in &self.config_maps {
+            add(
+                "ConfigMap",
+                &format!("{ns}/{name}"),
+                o.metadata.resource_version.as_ref(),
+            );
+        }
+        for ((ns, name), o) in &self.trigger_auths {
+            add(
+                "TriggerAuthentication",
+                &format!("{ns}/{name}"),
+                o.metadata.resource_version.as_ref(),
+            );
+        }
+        for (name, o) in &self.cluster_trigger_auths {
+            add(
+                "ClusterTriggerAuthentication",
+                name,
+                o.metadata.resource_version.as_ref(),
+            );
+        }
+        versions.sort();
+        let mut digest = std::collections::hash_map::DefaultHasher::new();
+        serde_json::to_string(&self.pod_spec)
+            .unwrap_or_default()
+            .hash(&mut digest);
+        versions.push(format!("pod template {:016x}", digest.finish()));
+        versions.join(", ")
+    }
+}
+
 /// Everything in `so` that names another object.
 pub async fn fetch(
     client: &kube::Client,
@@ -212,5 +261,54 @@ impl ObjectSource for ClusterObjects {
         (ns == namespace && v == api_version && k == kind && n == name)
             .then(|| self.pod_spec.clone())
             .flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use k8s_openapi::api::core::v1::Secret;
+
+    use super::ClusterObjects;
+    use crate::api::TriggerAuthentication;
+
+    fn snapshot(secret_version: &str, auth_version: &str, image: &str) -> ClusterObjects {
+        let mut objects = ClusterObjects::default();
+        let mut secret = Secret::default();
+        secret.metadata.resource_version = Some(secret_version.into());
+        objects
+            .secrets
+            .insert(("ns".into(), "creds".into()), Arc::new(secret));
+        let auth: TriggerAuthentication = serde_json::from_value(serde_json::json!({
+            "apiVersion": "keda.sh/v1alpha1", "kind": "TriggerAuthentication",
+            "metadata": {"name": "creds", "namespace": "ns", "resourceVersion": auth_version},
+            "spec": {}
+        }))
+        .unwrap();
+        objects
+            .trigger_auths
+            .insert(("ns".into(), "creds".into()), Arc::new(auth));
+        objects.pod_spec = Some(
+            serde_json::from_value(
+                serde_json::json!({"containers": [{"name": "app", "image": image}]}),
+            )
+            .unwrap(),
+        );
+        objects
+    }
+
+    #[test]
+    fn versions_change_exactly_when_a_referenced_object_does() {
+        let base = snapshot("10", "20", "app:1").versions();
+        assert_eq!(snapshot("10", "20", "app:1").versions(), base);
+        for (changed, what) in [
+            (snapshot("11", "20", "app:1"), "the Secret"),
+            (snapshot("10", "21", "app:1"), "the TriggerAuthentication"),
+            (snapshot("10", "20", "app:2"), "the pod template"),
+        ] {
+            assert_ne!(changed.versions(), base, "{what} changed");
+        }
+        assert!(!base.contains("app:1"), "versions, not contents: {base}");
     }
 }

@@ -75,8 +75,8 @@ pub async fn pause(
 /// The ScaledObject is not fully paused: Paused True (`ScaledObjectPaused`) while
 /// paused-scale-in or paused-scale-out is set, as KEDA does (loop and HPA keep running), and
 /// Paused False (`ScaledObjectUnpaused`) once every pause annotation is gone. Returns the
-/// ScaledObject with the status written, which the rest of the reconcile must build on: a stale
-/// copy would write the old Paused condition back.
+/// ScaledObject as written, which the rest of the reconcile must build on: a stale copy would
+/// write the old Paused condition back.
 pub async fn settle(
     so: &ScaledObject,
     api: &Api<ScaledObject>,
@@ -93,14 +93,18 @@ pub async fn settle(
     // keda_scaled_object_paused is about the full pause, which is over.
     ctx.metrics.set_paused(&key.namespace, &key.name, false);
     // A merge patch leaves absent fields alone: remove pausedReplicaCount explicitly.
-    let mut patch = serde_json::json!({ "status": status });
+    let mut patch = serde_json::json!({
+        "metadata": { "resourceVersion": so.resource_version() },
+        "status": status,
+    });
     patch["status"]["pausedReplicaCount"] = serde_json::Value::Null;
-    api.patch_status(
-        &so.name_any(),
-        &kube::api::PatchParams::default(),
-        &kube::api::Patch::Merge(&patch),
-    )
-    .await?;
+    let updated = api
+        .patch_status(
+            &so.name_any(),
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await?;
     match (was_paused, partial) {
         (false, true) => {
             ctx.event(so, false, "ScaledObjectPaused", "ScaledObject is paused")
@@ -117,8 +121,6 @@ pub async fn settle(
         }
         _ => {}
     }
-    let mut updated = so.clone();
-    updated.status = Some(status);
     Ok(updated)
 }
 

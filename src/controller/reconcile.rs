@@ -41,7 +41,7 @@ pub async fn reconcile(so: Arc<ScaledObject>, ctx: Arc<Context>) -> Result<Actio
         finalize::finalize(&so, &api, &ctx).await?;
         return Ok(Action::await_change());
     }
-    ensure_finalizer_and_label(&so, &api).await?;
+    let so = ensure_finalizer_and_label(so, &api).await?;
     match reconcile_live(&so, &api, &ctx).await {
         Ok(action) => {
             ctx.failures
@@ -51,6 +51,7 @@ pub async fn reconcile(so: Arc<ScaledObject>, ctx: Arc<Context>) -> Result<Actio
             Ok(action)
         }
         Err(ReconcileError::Check(message)) => {
+            stop_loop(&so, &ctx);
             check_failed(&so, &api, &ctx, &message).await?;
             Err(ReconcileError::Check(message))
         }
@@ -58,14 +59,29 @@ pub async fn reconcile(so: Arc<ScaledObject>, ctx: Arc<Context>) -> Result<Actio
     }
 }
 
+/// A ScaledObject that cannot run as written is not polled by an older version of itself: that
+/// loop would scale by a spec that is gone and declare it Ready at every poll, against the
+/// check that just failed. (KEDA's loop stops acting too: its scalers cannot be rebuilt for the
+/// new generation.) The HPA stays; the fixed spec starts a new loop.
+fn stop_loop(so: &ScaledObject, ctx: &Context) {
+    let key = key_of(so);
+    if ctx.engine.remove(&key) {
+        ctx.started
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key);
+    }
+}
+
+/// Returns the ScaledObject as written: later writes carry its resourceVersion.
 async fn ensure_finalizer_and_label(
-    so: &ScaledObject,
+    so: Arc<ScaledObject>,
     api: &Api<ScaledObject>,
-) -> Result<(), kube::Error> {
+) -> Result<Arc<ScaledObject>, kube::Error> {
     let has_finalizer = so.finalizers().iter().any(|f| f == FINALIZER);
     let labelled = so.labels().get(SCALED_OBJECT_NAME_LABEL) == Some(&so.name_any());
     if has_finalizer && labelled {
-        return Ok(());
+        return Ok(so);
     }
     let mut finalizers = so.finalizers().to_vec();
     if !has_finalizer {
@@ -78,13 +94,14 @@ async fn ensure_finalizer_and_label(
             "resourceVersion": so.resource_version(),
         }
     });
-    api.patch(
-        &so.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(&patch),
-    )
-    .await?;
-    Ok(())
+    let patched = api
+        .patch(
+            &so.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await?;
+    Ok(Arc::new(patched))
 }
 
 async fn reconcile_live(
@@ -108,6 +125,8 @@ async fn reconcile_live(
         ReadError::Target(message) => ReconcileError::Check(message),
         ReadError::Api(e) => ReconcileError::Kube(e),
     })?;
+    let recorded = record_target(api, so, &gvkr, replicas).await?;
+    let so = &recorded;
     let objects = objects::fetch(&ctx.client, so, &ctx.config.cluster_object_namespace).await?;
     let options = ResolveOptions {
         cluster_object_namespace: ctx.config.cluster_object_namespace.clone(),
@@ -131,7 +150,7 @@ async fn reconcile_live(
     let built = hpa::build_hpa(so, &metrics, &ctx.config.version)
         .map_err(|e| ReconcileError::Check(e.to_string()))?;
     apply_hpa(so, &built, ctx).await?;
-    start_loop(so, runtime, ctx).await;
+    start_loop(so, objects.versions(), runtime, ctx).await;
     let status = ready_status(so, &gvkr, replicas, &metrics, &built);
     patch_status(api, so, &status).await?;
     if !is_ready(so.status.as_ref()) && is_ready(Some(&status)) {
@@ -192,16 +211,28 @@ async fn apply_hpa(
 }
 
 /// (Re)starts the polling loop when the ScaledObject's generation or annotations changed.
+/// What a polling loop is built from: the ScaledObject's generation and annotations, and the
+/// versions of the objects it refers to (TriggerAuthentications, Secrets, ConfigMaps, the
+/// workload's environment). A change of any of them restarts the loop with the new values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoopInputs {
+    generation: Option<i64>,
+    annotations: String,
+    referenced: String,
+}
+
 async fn start_loop(
     so: &ScaledObject,
+    referenced: String,
     runtime: crate::engine::scaled_object::ScaledObjectRuntime,
     ctx: &Context,
 ) {
     let key = key_of(so);
-    let fingerprint = (
-        so.metadata.generation,
-        format!("{:?}", so.metadata.annotations),
-    );
+    let fingerprint = LoopInputs {
+        generation: so.metadata.generation,
+        annotations: format!("{:?}", so.metadata.annotations),
+        referenced,
+    };
     let first_start = {
         let mut started = ctx.started.lock().unwrap_or_else(|e| e.into_inner());
         if started.get(&key) == Some(&fingerprint) && ctx.engine.get(&key).is_some() {
@@ -216,14 +247,12 @@ async fn start_loop(
     }
 }
 
-fn ready_status(
-    so: &ScaledObject,
+/// The scale target in the status, and the replicas it had before the first reconcile.
+fn target_status(
+    mut status: ScaledObjectStatus,
     gvkr: &crate::api::scaled_object::GroupVersionKindResource,
     replicas: i32,
-    metrics: &[TriggerMetric],
-    built: &HorizontalPodAutoscaler,
 ) -> ScaledObjectStatus {
-    let mut status = so.status.clone().unwrap_or_default();
     let group_version = if gvkr.group.is_empty() {
         gvkr.version.clone()
     } else {
@@ -232,6 +261,47 @@ fn ready_status(
     status.scale_target_kind = Some(format!("{group_version}.{}", gvkr.kind));
     status.scale_target_gvkr = Some(gvkr.clone());
     status.original_replica_count.get_or_insert(replicas);
+    status
+}
+
+/// Records the target (and `originalReplicaCount`) before any loop may scale it, as KEDA does:
+/// were this written together with the rest, a poll scaling to zero in between would make a
+/// retried reconcile record zero as the original count. Returns the ScaledObject as written.
+async fn record_target(
+    api: &Api<ScaledObject>,
+    so: &ScaledObject,
+    gvkr: &crate::api::scaled_object::GroupVersionKindResource,
+    replicas: i32,
+) -> Result<ScaledObject, kube::Error> {
+    let current = so.status.clone().unwrap_or_default();
+    let status = target_status(current.clone(), gvkr, replicas);
+    if status == current {
+        return Ok(so.clone());
+    }
+    let patch = serde_json::json!({
+        "metadata": { "resourceVersion": so.resource_version() },
+        "status": {
+            "scaleTargetKind": status.scale_target_kind,
+            "scaleTargetGVKR": status.scale_target_gvkr,
+            "originalReplicaCount": status.original_replica_count,
+        },
+    });
+    api.patch_status(
+        &so.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await
+}
+
+fn ready_status(
+    so: &ScaledObject,
+    gvkr: &crate::api::scaled_object::GroupVersionKindResource,
+    replicas: i32,
+    metrics: &[TriggerMetric],
+    built: &HorizontalPodAutoscaler,
+) -> ScaledObjectStatus {
+    let mut status = target_status(so.status.clone().unwrap_or_default(), gvkr, replicas);
     status.external_metric_names = Some(
         metrics
             .iter()
@@ -315,6 +385,9 @@ fn unique_joined(items: impl Iterator<Item = String>) -> String {
     seen.join(",")
 }
 
+/// Writes `status` unless `so` has it already. The patch carries `so`'s resourceVersion: the
+/// conditions are one list, so a status computed from a stale copy would undo what a poll
+/// wrote meanwhile; a conflict instead waits for the newer version (and its reconcile).
 pub async fn patch_status(
     api: &Api<ScaledObject>,
     so: &ScaledObject,
@@ -323,7 +396,10 @@ pub async fn patch_status(
     if so.status.as_ref() == Some(status) {
         return Ok(());
     }
-    let patch = serde_json::json!({ "status": status });
+    let patch = serde_json::json!({
+        "metadata": { "resourceVersion": so.resource_version() },
+        "status": status,
+    });
     api.patch_status(
         &so.name_any(),
         &PatchParams::default(),
@@ -372,13 +448,13 @@ async fn check_failed(
 
 /// Retries a failed reconcile with a backoff doubling per consecutive failure up to 5 minutes:
 /// from 5 s when the ScaledObject itself is wrong (only an edit, which reconciles at once, can
-/// fix it), from 100 ms when the API server failed (a 409, 500 or 503 is transient; KEDA's
+/// fix it), from 10 ms when the API server failed (a 409, 500 or 503 is transient; KEDA's
 /// controller-runtime retries those within milliseconds).
 pub fn error_policy(so: Arc<ScaledObject>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
     let key = key_of(&so);
-    let first = match error {
-        ReconcileError::Check(_) => CHECK_RETRY,
-        ReconcileError::Kube(_) => API_RETRY,
+    let Some(first) = first_retry(error) else {
+        tracing::debug!(scaled_object = %key, "conflict: waiting for the newer version");
+        return Action::requeue(CONFLICT_RETRY);
     };
     let failures = {
         let mut failures = ctx.failures.lock().unwrap_or_else(|e| e.into_inner());
@@ -394,17 +470,49 @@ pub fn error_policy(so: Arc<ScaledObject>, error: &ReconcileError, ctx: Arc<Cont
     Action::requeue(retry_delay(first, failures))
 }
 
+/// The first delay of the backoff `error` climbs; `None` for a conflict: our copy is stale and
+/// the watch brings the newer version, and with it a reconcile. That is not a failure to back
+/// off from (while a watch is down, conflicts would otherwise stack the delay up).
+fn first_retry(error: &ReconcileError) -> Option<Duration> {
+    match error {
+        ReconcileError::Check(_) => Some(CHECK_RETRY),
+        ReconcileError::Kube(kube::Error::Api(status)) if status.code == 409 => None,
+        ReconcileError::Kube(_) => Some(API_RETRY),
+    }
+}
+
 const CHECK_RETRY: Duration = Duration::from_secs(5);
-const API_RETRY: Duration = Duration::from_millis(100);
+const API_RETRY: Duration = Duration::from_millis(10);
+const CONFLICT_RETRY: Duration = Duration::from_secs(1);
 
 pub fn retry_delay(first: Duration, failures: u32) -> Duration {
-    let factor = 1u32 << failures.saturating_sub(1).min(12);
+    let factor = 1u32 << failures.saturating_sub(1).min(15);
     first.saturating_mul(factor).min(Duration::from_secs(300))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{API_RETRY, CHECK_RETRY, condition, conditions, retry_delay, set_ready};
+    use super::{
+        API_RETRY, CHECK_RETRY, ReconcileError, condition, conditions, first_retry, retry_delay,
+        set_ready,
+    };
+
+    #[test]
+    fn conflicts_wait_for_the_watch_other_api_errors_retry_soon() {
+        let api = |code| {
+            ReconcileError::Kube(kube::Error::Api(
+                kube::core::Status::failure("m", "r")
+                    .with_code(code)
+                    .boxed(),
+            ))
+        };
+        assert_eq!(
+            first_retry(&ReconcileError::Check("bad".into())),
+            Some(CHECK_RETRY)
+        );
+        assert_eq!(first_retry(&api(500)), Some(API_RETRY));
+        assert_eq!(first_retry(&api(409)), None);
+    }
 
     #[test]
     fn a_reconcile_leaves_trigger_errors_to_the_loop() {
@@ -453,9 +561,6 @@ mod tests {
         let delays: Vec<u128> = [1, 2, 3, 4, 11, 12, 13, 40]
             .map(|n| retry_delay(API_RETRY, n).as_millis())
             .to_vec();
-        assert_eq!(
-            delays,
-            [100, 200, 400, 800, 102_400, 204_800, 300_000, 300_000]
-        );
+        assert_eq!(delays, [10, 20, 40, 80, 10_240, 20_480, 40_960, 300_000]);
     }
 }

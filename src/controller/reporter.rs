@@ -44,12 +44,19 @@ pub async fn write_back(
     store: Store<ScaledObject>,
     ctx: Arc<Context>,
 ) {
+    let mut capacity = super::scheduled_capacity::CapacityWatch::default();
     while let Some(report) = reports.recv().await {
+        // A loop stopped since (paused, deleted, broken) has no say any more: its last reports
+        // would overwrite what stopped it.
+        if ctx.engine.get(&report.key).is_none() {
+            continue;
+        }
         let key = ObjectRef::new(&report.key.name).within(&report.key.namespace);
         let Some(so) = store.get(&key) else { continue };
         if let Err(e) = write_one(&so, &report, &ctx).await {
             tracing::warn!(scaled_object = %report.key, error = %e, "cannot write poll results");
         }
+        capacity.observe(&so, &report, &ctx).await;
     }
 }
 
@@ -60,21 +67,10 @@ async fn write_one(
 ) -> Result<(), kube::Error> {
     let before = so.status.clone().unwrap_or_default();
     let fallback_configured = crate::engine::fallback::policy(&so.spec).is_some();
-    let after = status::after_poll(&before, report, fallback_configured);
     // A failed status write must not swallow the Events of what was done: the next poll
     // writes the status again, but a scale action is reported only once.
-    let mut written = Ok(());
-    if let Some(patch) = status::patch(&before, &after) {
-        let api: Api<ScaledObject> = Api::namespaced(ctx.client.clone(), &report.key.namespace);
-        written = api
-            .patch_status(
-                &so.name_any(),
-                &PatchParams::default(),
-                &Patch::Merge(&patch),
-            )
-            .await
-            .map(|_| ());
-    }
+    let api: Api<ScaledObject> = Api::namespaced(ctx.client.clone(), &report.key.namespace);
+    let written = write_status(&api, so, report, fallback_configured).await;
     if let Some((action, result)) = &report.scaled {
         let kind = so
             .spec
@@ -142,6 +138,38 @@ async fn write_one(
         ctx.event(so, is, reason, note).await;
     }
     written
+}
+
+/// The status `report` leads to, written with the resourceVersion it was computed from (the
+/// conditions are one list: a stale copy would undo a reconcile's write). On a conflict it is
+/// recomputed from a fresh read, as KEDA's `handleResult` retries on conflict.
+async fn write_status(
+    api: &Api<ScaledObject>,
+    so: &ScaledObject,
+    report: &PollReport,
+    fallback_configured: bool,
+) -> Result<(), kube::Error> {
+    let mut current = so.clone();
+    for attempt in 0..3 {
+        let before = current.status.clone().unwrap_or_default();
+        let after = status::after_poll(&before, report, fallback_configured);
+        let Some(mut patch) = status::patch(&before, &after) else {
+            return Ok(());
+        };
+        patch["metadata"] = serde_json::json!({ "resourceVersion": current.resource_version() });
+        let name = so.name_any();
+        match api
+            .patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 409 && attempt < 2 => {
+                current = api.get(&name).await?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 fn active_metrics(report: &PollReport) -> String {

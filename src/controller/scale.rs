@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use k8s_openapi::api::autoscaling::v1::Scale;
 use kube::Api;
 use kube::api::{DynamicObject, Patch, PatchParams};
 use kube::core::{ApiResource, GroupVersionKind};
@@ -109,7 +110,7 @@ impl ScaleSubresource {
         let api = self.api(so).await.map_err(ReadError::Target)?;
         let name = &so.spec.scale_target_ref.name;
         match api.get_scale(name).await {
-            Ok(scale) => Ok(scale.spec.and_then(|s| s.replicas).unwrap_or(1)),
+            Ok(scale) => Ok(spec_replicas(&scale)),
             Err(kube::Error::Api(status)) if is_transient(status.code) => {
                 Err(ReadError::Api(kube::Error::Api(status)))
             }
@@ -117,6 +118,13 @@ impl ScaleSubresource {
             Err(e) => Err(ReadError::Api(e)),
         }
     }
+}
+
+/// `Scale.spec.replicas` is an `int32` with `omitempty` in the API server: a target at zero
+/// replicas comes back without the field, which therefore means 0 (not the Deployment's
+/// "unset means 1").
+fn spec_replicas(scale: &Scale) -> i32 {
+    scale.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0)
 }
 
 fn is_transient(code: u16) -> bool {
@@ -149,5 +157,26 @@ fn scale_error(name: &str, error: kube::Error) -> String {
             format!("Target resource {name} doesn't exist or doesn't expose /scale subresource")
         }
         other => format!("/scale of {name}: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scale_without_replicas_is_at_zero() {
+        // What a real API server returns for a Deployment scaled to zero: `"spec": {}`.
+        let at_zero: Scale = serde_json::from_value(serde_json::json!({
+            "apiVersion": "autoscaling/v1", "kind": "Scale",
+            "metadata": {"name": "web"}, "spec": {}, "status": {"replicas": 0}
+        }))
+        .unwrap();
+        assert_eq!(spec_replicas(&at_zero), 0);
+        let at_three: Scale = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "web"}, "spec": {"replicas": 3}
+        }))
+        .unwrap();
+        assert_eq!(spec_replicas(&at_three), 3);
     }
 }

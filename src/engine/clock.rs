@@ -4,7 +4,14 @@
 use chrono::{DateTime, Utc};
 
 pub trait Clock: Send + Sync {
+    /// Wall time: what schedules, reports and timestamps use.
     fn now(&self) -> DateTime<Utc>;
+
+    /// Monotonic time: how old a value is (immune to wall-clock steps). tokio's clock, which
+    /// tests pause and advance; a simulation moves it with its wall time.
+    fn instant(&self) -> tokio::time::Instant {
+        tokio::time::Instant::now()
+    }
 }
 
 /// The system's wall clock: cron windows need real local time, including NTP corrections.

@@ -5,6 +5,7 @@ pub mod clock;
 pub mod executor;
 pub mod fallback;
 pub mod modifiers;
+pub mod opening_readiness;
 pub mod registry;
 pub mod scale_loop;
 pub mod scaled_object;

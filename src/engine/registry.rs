@@ -11,8 +11,41 @@ use super::scale_loop::{self, LoopContext};
 use super::scaled_object::{MetricError, ScaledObjectRuntime, ServedMetric};
 use super::state::ObjectKey;
 
-/// The HPA controller's default sync period: a value served is never older than this.
-pub const DEFAULT_MAX_METRIC_AGE: Duration = Duration::from_secs(15);
+/// How old a value the HPA is served may be before its request queries the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricAge {
+    /// The ScaledObject's pollingInterval plus [`POLL_GRACE`] (the default): the polling loop
+    /// refreshes every value once per interval, so the HPA's reads never reach the source unless
+    /// a poll is late. One query per trigger per interval, whatever the HPA's read rate.
+    PollingInterval,
+    /// At most this old, whatever the pollingInterval (`--max-metric-age`).
+    AtMost(Duration),
+}
+
+/// How late a poll may be before the HPA's read queries the source itself.
+pub const POLL_GRACE: Duration = Duration::from_secs(1);
+
+impl From<Duration> for MetricAge {
+    fn from(max: Duration) -> Self {
+        MetricAge::AtMost(max)
+    }
+}
+
+impl MetricAge {
+    /// The flag's value: absent means [`MetricAge::PollingInterval`].
+    pub fn from_flag(seconds: Option<u64>) -> Self {
+        seconds.map_or(MetricAge::PollingInterval, |s| {
+            MetricAge::AtMost(Duration::from_secs(s))
+        })
+    }
+
+    pub fn for_object(self, runtime: &ScaledObjectRuntime) -> Duration {
+        match self {
+            MetricAge::PollingInterval => runtime.polling_interval() + POLL_GRACE,
+            MetricAge::AtMost(max) => max,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ServeError {
@@ -32,15 +65,15 @@ struct Running {
 
 pub struct Engine {
     ctx: LoopContext,
-    max_metric_age: Duration,
+    max_metric_age: MetricAge,
     objects: RwLock<HashMap<ObjectKey, Running>>,
 }
 
 impl Engine {
-    pub fn new(ctx: LoopContext, max_metric_age: Duration) -> Self {
+    pub fn new(ctx: LoopContext, max_metric_age: impl Into<MetricAge>) -> Self {
         Engine {
             ctx,
-            max_metric_age,
+            max_metric_age: max_metric_age.into(),
             objects: RwLock::new(HashMap::new()),
         }
     }
@@ -85,7 +118,7 @@ impl Engine {
         keys
     }
 
-    /// A metric value for the HPA, never older than the maximum metric age.
+    /// A metric value for the HPA, never older than the [`MetricAge`] allows.
     pub async fn serve(
         &self,
         key: &ObjectKey,
@@ -95,7 +128,11 @@ impl Engine {
             .get(key)
             .ok_or_else(|| ServeError::UnknownScaledObject(key.clone()))?;
         Ok(runtime
-            .serve(metric_name, self.max_metric_age, self.ctx.clock.as_ref())
+            .serve(
+                metric_name,
+                self.max_metric_age.for_object(&runtime),
+                self.ctx.clock.as_ref(),
+            )
             .await?)
     }
 

@@ -23,7 +23,7 @@ pub struct LoopContext {
 
 /// Polls until the task is aborted.
 pub async fn run(runtime: Arc<ScaledObjectRuntime>, ctx: LoopContext) {
-    let interval = polling_interval(&runtime);
+    let interval = runtime.polling_interval();
     let mut last_active = initial_last_active_time(&runtime);
     let mut ticks = tokio::time::interval(interval);
     // A poll that overran its interval is followed by the next at once, not by a burst.
@@ -36,11 +36,6 @@ pub async fn run(runtime: Arc<ScaledObjectRuntime>, ctx: LoopContext) {
         last_active = report.last_active_time;
         ctx.reporter.report(&report);
     }
-}
-
-fn polling_interval(runtime: &ScaledObjectRuntime) -> Duration {
-    let seconds = runtime.so.spec.polling_interval_seconds().max(1);
-    Duration::from_secs(u64::try_from(seconds).unwrap_or(1))
 }
 
 fn initial_last_active_time(runtime: &ScaledObjectRuntime) -> Option<DateTime<Utc>> {
@@ -64,7 +59,7 @@ pub async fn poll_once(
         runtime.set_current_replicas(replicas);
     }
     let state = runtime
-        .evaluate(polling_interval(runtime) / 2, ctx.clock.as_ref())
+        .evaluate(runtime.polling_interval() / 2, ctx.clock.as_ref())
         .await;
     let now = ctx.clock.now();
     let pause = annotations::pause(&so.metadata.annotations.clone().unwrap_or_default())

@@ -72,6 +72,12 @@ impl ScaledObjectRuntime {
         }
     }
 
+    /// pollingInterval (KEDA's default 30 s; at least 1 s).
+    pub fn polling_interval(&self) -> Duration {
+        let seconds = self.so.spec.polling_interval_seconds().max(1);
+        Duration::from_secs(u64::try_from(seconds).unwrap_or(1))
+    }
+
     pub fn set_current_replicas(&self, replicas: i32) {
         self.current_replicas.store(replicas, Ordering::Relaxed);
     }
@@ -82,12 +88,7 @@ impl ScaledObjectRuntime {
 
     /// Queries every trigger whose outcome is older than `max_age`, concurrently, and evaluates.
     pub async fn evaluate(&self, max_age: Duration, clock: &dyn Clock) -> ObjectState {
-        let outcomes = join_all(
-            self.triggers
-                .iter()
-                .map(|t| t.outcome(max_age, || clock.now())),
-        )
-        .await;
+        let outcomes = join_all(self.triggers.iter().map(|t| t.outcome(max_age, clock))).await;
         let triggers: Vec<TriggerState> = self
             .triggers
             .iter()
@@ -231,7 +232,7 @@ impl ScaledObjectRuntime {
             .iter()
             .find(|t| t.metric.name.eq_ignore_ascii_case(metric_name))
             .ok_or_else(|| MetricError::NoSuchMetric(metric_name.to_string()))?;
-        let outcome = trigger.outcome(max_age, || clock.now()).await;
+        let outcome = trigger.outcome(max_age, clock).await;
         let state = self.trigger_state(trigger, &outcome);
         match (state.value, state.error) {
             (Some(value), _) => Ok(ServedMetric {

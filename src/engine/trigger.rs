@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use kedars_scalers::{MetricSpec, Reading, Scaler};
 use tokio::time::Instant;
 
+use super::clock::Clock;
 use super::fallback::Health;
 
 /// The result of the latest query of a trigger.
@@ -51,6 +52,11 @@ impl TriggerRuntime {
         }
     }
 
+    /// The trigger's schedule when its scaler is time-based (cron, timetable).
+    pub fn time_based(&self) -> Option<&dyn kedars_scalers::TimeBased> {
+        self.scaler.time_based()
+    }
+
     pub fn latest(&self) -> Option<Outcome> {
         self.latest
             .lock()
@@ -63,30 +69,33 @@ impl TriggerRuntime {
         self.queries.load(Ordering::Relaxed)
     }
 
-    fn fresh(&self, max_age: Duration) -> Option<Outcome> {
-        self.latest().filter(|o| o.at.elapsed() <= max_age)
+    fn fresh(&self, max_age: Duration, now: Instant) -> Option<Outcome> {
+        self.latest()
+            .filter(|o| now.saturating_duration_since(o.at) <= max_age)
     }
 
     /// The latest outcome if it is at most `max_age` old; otherwise one query (shared with every
     /// concurrent caller).
-    pub async fn outcome(&self, max_age: Duration, now: impl Fn() -> DateTime<Utc>) -> Outcome {
-        if let Some(outcome) = self.fresh(max_age) {
+    pub async fn outcome(&self, max_age: Duration, clock: &dyn Clock) -> Outcome {
+        let arrived = clock.instant();
+        if let Some(outcome) = self.fresh(max_age, arrived) {
             return outcome;
         }
-        let arrived = Instant::now();
         let _only_query = self.query_lock.lock().await;
         // A query that finished after we arrived is as fresh as one we would start now.
         if let Some(outcome) = self
             .latest()
-            .filter(|o| o.at >= arrived || o.at.elapsed() <= max_age)
+            .filter(|o| o.at >= arrived)
+            .or_else(|| self.fresh(max_age, clock.instant()))
         {
             return outcome;
         }
-        self.query(now()).await
+        self.query(clock).await
     }
 
-    async fn query(&self, now: DateTime<Utc>) -> Outcome {
+    async fn query(&self, clock: &dyn Clock) -> Outcome {
         self.queries.fetch_add(1, Ordering::Relaxed);
+        let now = clock.now();
         let started = Instant::now();
         let result = self
             .scaler
@@ -97,7 +106,7 @@ impl TriggerRuntime {
         let outcome = Outcome {
             health: previous.record(result.is_ok()),
             result,
-            at: Instant::now(),
+            at: clock.instant(),
             wall: now,
             latency: started.elapsed(),
         };

@@ -168,10 +168,6 @@ async fn follow(
         // Say so once per outage; the retries that follow are expected.
         if failures == 1 {
             tracing::warn!(operator = %endpoint.uri(), error, "metrics feed: disconnected; reconnecting");
-            eprintln!(
-                "metrics feed from {}: {error}; reconnecting",
-                endpoint.uri()
-            );
         } else {
             tracing::debug!(operator = %endpoint.uri(), error, failures, "metrics feed: still down");
         }
@@ -201,7 +197,6 @@ async fn subscribe_once(endpoint: &Endpoint, subscriber: &str, view: &Mutex<Feed
                 view.apply(update);
                 if !was_connected && view.is_connected() {
                     tracing::info!(operator = %endpoint.uri(), "metrics feed: connected");
-                    eprintln!("metrics feed from {}: connected", endpoint.uri());
                 }
             }
             Ok(None) => return "the operator ended the stream".into(),

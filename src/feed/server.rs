@@ -154,7 +154,6 @@ pub async fn spawn(
     tokio::spawn(async move {
         if let Err(e) = serve(listener, hub, &tls, shutdown).await {
             tracing::error!(error = %e, "metrics feed stopped");
-            eprintln!("metrics feed stopped: {e}");
         }
     });
     Ok(local)

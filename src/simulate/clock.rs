@@ -1,9 +1,5 @@
-//! Simulated time. The engine reads the wall time from a [`Clock`]; the simulation moves it.
-//!
-//! The engine also decides whether a trigger's last value is fresh enough to reuse by the
-//! monotonic clock (`tokio::time::Instant`), which does not move with simulated time. Every
-//! query here asks for values no older than zero, and [`Fresh`] makes sure the monotonic clock
-//! has ticked since the previous query, so each query really asks the trigger again.
+//! Simulated time. The engine reads the wall time and the monotonic time (how old a value is)
+//! from a [`Clock`]; the simulation moves both together.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -12,15 +8,20 @@ use tokio::time::Instant;
 
 use crate::engine::clock::Clock;
 
-/// Wall time that stands still until moved.
+/// Time that stands still until moved.
 #[derive(Debug)]
 pub struct SteppingClock {
+    start: DateTime<Utc>,
+    /// The monotonic instant that stands for `start`.
+    origin: Instant,
     millis: AtomicI64,
 }
 
 impl SteppingClock {
     pub fn new(at: DateTime<Utc>) -> SteppingClock {
         SteppingClock {
+            start: at,
+            origin: Instant::now(),
             millis: AtomicI64::new(at.timestamp_millis()),
         }
     }
@@ -34,39 +35,33 @@ impl Clock for SteppingClock {
     fn now(&self) -> DateTime<Utc> {
         DateTime::from_timestamp_millis(self.millis.load(Ordering::Relaxed)).unwrap_or_default()
     }
-}
 
-/// Far more than a coarse monotonic clock needs to tick (microseconds on today's machines).
-const SPINS: u32 = 10_000_000;
-
-/// Separates queries on the monotonic clock (see the module's note).
-#[derive(Debug)]
-pub struct Fresh {
-    last: Instant,
-}
-
-impl Default for Fresh {
-    fn default() -> Self {
-        Fresh {
-            last: Instant::now(),
-        }
+    /// Moves with the simulated wall time; never before the start (a simulation only moves
+    /// forward).
+    fn instant(&self) -> Instant {
+        let elapsed = (self.now() - self.start).to_std().unwrap_or_default();
+        self.origin + elapsed
     }
 }
 
-impl Fresh {
-    /// Waits (on a clock with nanosecond resolution: not at all) until the monotonic clock has
-    /// moved past the end of the previous query. Bounded, so that a paused tokio clock (which
-    /// never moves, and under which a simulation cannot be right) does not hang it.
-    pub fn before_query(&mut self) {
-        for _ in 0..SPINS {
-            if Instant::now() > self.last {
-                return;
-            }
-            std::hint::spin_loop();
-        }
-    }
+#[cfg(test)]
+mod tests {
+    use super::SteppingClock;
+    use crate::engine::clock::Clock;
 
-    pub fn after_query(&mut self) {
-        self.last = Instant::now();
+    #[test]
+    fn the_monotonic_instant_moves_with_the_simulated_time() {
+        let start = chrono::DateTime::parse_from_rfc3339("2026-03-29T00:30:00+01:00")
+            .unwrap()
+            .to_utc();
+        let clock = SteppingClock::new(start);
+        let origin = clock.instant();
+        assert_eq!(clock.instant(), origin, "stands still until moved");
+        clock.set(start + chrono::Duration::minutes(90));
+        assert_eq!(
+            clock.instant() - origin,
+            std::time::Duration::from_secs(90 * 60),
+            "across a daylight-saving change: UTC time, not local"
+        );
     }
 }

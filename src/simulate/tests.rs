@@ -113,14 +113,16 @@ async fn a_failing_source_falls_back() {
     ));
     let rows = "2026-03-02T10:00:00Z,a,10\n2026-03-02T10:02:00Z,a,error\n";
     let outcome = simulate(so, &[Some(redis(0))], rows, 2).await;
-    // 10:02:00: the poll's query and the HPA's fail (2, not above the threshold: the HPA cannot
-    // read the metric); 10:02:15: the third failure, so the fallback serves 6 × 5. Without a
-    // behavior the HPA grows to at most max(2 × current, 4) per sync: 4, then 6.
+    // Only polls query the source (every 30 s; the HPA's reads between them are served the
+    // poll's outcome, as the operator serves them): failures at 10:02:00 and 10:02:30 (not above
+    // the threshold: the HPA cannot read the metric), the third at 10:03:00, so the fallback
+    // serves 6 × 5. Without a behavior the HPA grows to at most max(2 × current, 4) per sync:
+    // 4, then 6.
     assert_eq!(
         changes(&outcome),
         vec![
-            (utc("2026-03-02T10:02:15Z"), 2, 4, Actor::Hpa),
-            (utc("2026-03-02T10:02:30Z"), 4, 6, Actor::Hpa),
+            (utc("2026-03-02T10:03:00Z"), 2, 4, Actor::Hpa),
+            (utc("2026-03-02T10:03:15Z"), 4, 6, Actor::Hpa),
         ]
     );
     assert_eq!(

@@ -5,17 +5,19 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use k8s_openapi::api::autoscaling::v2::ExternalMetricSource;
 
-use super::clock::{Fresh, SteppingClock};
+use super::clock::SteppingClock;
 use super::{Actor, Change, HPA_SYNC_PERIOD, Options, Outcome, Sample, Simulation};
 use crate::api::annotations::{self, Pause};
 use crate::autoscaling::{self, HpaState, Reading, SyncInput};
 use crate::engine::executor::{self, ExecutorInput, ScaleReason};
+use crate::engine::registry::MetricAge;
 use crate::engine::state::ObjectState;
 
 pub struct World<'a> {
     sim: &'a Simulation,
     clock: SteppingClock,
-    fresh: Fresh,
+    /// How old a value the HPA is served may be: the operator's default.
+    metric_age: Duration,
     created: DateTime<Utc>,
     pause: Pause,
     replicas: i32,
@@ -33,7 +35,7 @@ impl<'a> World<'a> {
         World {
             sim,
             clock: SteppingClock::new(options.from),
-            fresh: Fresh::default(),
+            metric_age: MetricAge::PollingInterval.for_object(&sim.runtime),
             created: options.from,
             // An unreadable annotation is a validation error; the simulation runs unpaused.
             pause: annotations::pause(&annotations).unwrap_or_default(),
@@ -85,9 +87,10 @@ impl<'a> World<'a> {
     async fn poll(&mut self, at: DateTime<Utc>) {
         let runtime = &self.sim.runtime;
         runtime.set_current_replicas(self.replicas);
-        self.fresh.before_query();
-        let state = runtime.evaluate(Duration::ZERO, &self.clock).await;
-        self.fresh.after_query();
+        // As the real loop: a value fetched within half an interval (for the HPA) is reused.
+        let state = runtime
+            .evaluate(runtime.polling_interval() / 2, &self.clock)
+            .await;
         let spec = &runtime.so.spec;
         let input = ExecutorInput {
             min_replica_count: spec.min_replica_count,
@@ -168,13 +171,11 @@ impl<'a> World<'a> {
                 .as_ref()
                 .map(|e| e.metric.name.clone())
                 .unwrap_or_default();
-            self.fresh.before_query();
             let served = self
                 .sim
                 .runtime
-                .serve(&name, Duration::ZERO, &self.clock)
+                .serve(&name, self.metric_age, &self.clock)
                 .await;
-            self.fresh.after_query();
             readings.push(match served {
                 Ok(served) => Reading::Value(served.value.as_f64()),
                 Err(e) => Reading::Failed(e.to_string()),

@@ -1,6 +1,7 @@
 //! Shared by the Rust chart tests (tests/chart_*.rs): charts/kedars rendered by Helm's own engine
 //! through tests/chart/render.py (PyPI helm-python-sdk: `pip install -r
-//! tests/chart/requirements.txt`; `KEDARS_PYTHON` names the interpreter, default `python3`).
+//! tests/chart/requirements.txt`). The interpreter: `KEDARS_PYTHON`, else the test command's
+//! venv (target/test-venv, made by scripts/test.sh), else `python3`.
 #![allow(dead_code)] // each test binary uses a different part
 
 use std::path::{Path, PathBuf};
@@ -72,11 +73,22 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The Python that has helm-python-sdk.
+pub fn python() -> PathBuf {
+    if let Some(python) = std::env::var_os("KEDARS_PYTHON") {
+        return python.into();
+    }
+    let venv = root().join("target/test-venv/bin/python");
+    if venv.exists() {
+        return venv;
+    }
+    "python3".into()
+}
+
 /// Renders every variant (or the one asked for) with Helm's engine.
 pub fn render(options: &RenderOptions) -> Vec<Rendered> {
     let dir = tempdir("kedars-chart-render");
-    let mut command =
-        Command::new(std::env::var("KEDARS_PYTHON").unwrap_or_else(|_| "python3".to_string()));
+    let mut command = Command::new(python());
     command.arg(root().join("tests/chart/render.py")).arg(&dir);
     if let Some(only) = options.only {
         command.args(["--only", only]);

@@ -9,7 +9,9 @@ chart_run.rs), which call render.py.
 from __future__ import annotations
 
 import base64
+import functools
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -24,8 +26,15 @@ ROOT = render.ROOT
 OUT = ROOT / "target" / "chart-render"
 
 
-def objects(values=None, **options):
-    return render.documents(render.render(values or {}, **options))
+@functools.cache
+def rendered(variant: str) -> dict[str, str]:
+    """A variant rendered once per session: the tests only read it, and each render costs Helm
+    a fresh set of certificates."""
+    return render.render(render.variants()[variant])
+
+
+def objects(variant: str = "default"):
+    return render.documents(rendered(variant))
 
 
 def find(docs, kind, name=None):
@@ -64,21 +73,20 @@ def test_lint_is_clean_for_every_variant(variant):
 
 
 def test_every_variant_renders_and_is_written_for_inspection(variant):
-    name, values = variant
-    rendered = render.render(values)
-    docs = render.documents(rendered)
+    name, _ = variant
+    docs = objects(name)
     assert docs
     for path, doc in docs:
         assert {"apiVersion", "kind", "metadata"} <= doc.keys(), (path, doc)
         assert doc["metadata"].get("name"), (path, doc)
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"{name}.yaml").write_text(render.stream(rendered))
+    (OUT / f"{name}.yaml").write_text(render.stream(rendered(name)))
 
 
 def test_names_are_unique_per_kind_and_namespace(variant):
-    _, values = variant
+    name, _ = variant
     seen = set()
-    for _, d in objects(values):
+    for _, d in objects(name):
         key = (d["apiVersion"], d["kind"], d["metadata"].get("namespace"), d["metadata"]["name"])
         assert key not in seen, key
         seen.add(key)
@@ -110,6 +118,8 @@ def test_defaults_are_safe():
     assert {"name": "health", "containerPort": 8081, "protocol": "TCP"} in c["ports"]
     assert "--health-listen=0.0.0.0:8081" in c["args"]
     assert "--leader-elect=true" in c["args"]
+    # The default metric age follows each ScaledObject's pollingInterval: no flag.
+    assert not any(a.startswith("--max-metric-age") for a in c["args"]), c["args"]
     # The metrics server's probes: plain HTTP on its own health port (the metrics API demands
     # a client certificate, which probes never carry).
     m = container(metrics)
@@ -207,10 +217,20 @@ def test_operator_environment():
     assert env["POD_NAMESPACE"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
     assert env["POD_NAME"] == {"fieldRef": {"fieldPath": "metadata.name"}}
     assert env["RUST_LOG"] == "info"
+    assert env["KEDARS_LOG_FORMAT"] == "text"
+
+
+def test_log_format_reaches_both_containers_and_only_known_formats_render():
+    for deployment in find(objects("all"), "Deployment"):
+        assert env_of(container(deployment))["KEDARS_LOG_FORMAT"] == "json"
+    # kedars' --log-format takes exactly these; anything else would stop both containers.
+    for wrong in ("JSON", "logfmt", ""):
+        with pytest.raises(h.HelmRenderError, match="logFormat must be text or json"):
+            render.render({"logFormat": wrong})
 
 
 def test_all_in_one_serves_the_api_from_the_operator():
-    docs = objects(render.variants()["all-in-one"])
+    docs = objects("all-in-one")
     assert not [d for _, d in docs if d["kind"] == "Deployment" and "metrics-apiserver" in d["metadata"]["name"]]
     assert not [d for _, d in docs if d["kind"] == "PodDisruptionBudget"]
     operator = one(docs, "Deployment", "kedars-operator")
@@ -227,7 +247,7 @@ def test_all_in_one_serves_the_api_from_the_operator():
 
 
 def test_cert_manager_issues_both_certificates_and_injects_the_ca():
-    docs = objects(render.variants()["all"])
+    docs = objects("all")
     assert not [d for _, d in docs if d["kind"] == "Secret"]
     certs = {c["metadata"]["name"]: c["spec"] for c in find(docs, "Certificate")}
     assert certs["kedars-ca"]["isCA"] is True
@@ -245,7 +265,7 @@ def test_cert_manager_issues_both_certificates_and_injects_the_ca():
 
 
 def test_cert_manager_with_an_existing_issuer_creates_no_ca():
-    docs = objects(render.variants()["all-in-one"])
+    docs = objects("all-in-one")
     assert not [d for _, d in docs if d["kind"] == "Issuer"]
     for cert in find(docs, "Certificate"):
         assert cert["spec"]["issuerRef"] == {"kind": "ClusterIssuer", "name": "company-ca", "group": "cert-manager.io"}
@@ -253,7 +273,7 @@ def test_cert_manager_with_an_existing_issuer_creates_no_ca():
 
 def test_every_option_reaches_the_objects():
     values = render.variants()["all"]
-    docs = objects(values)
+    docs = objects("all")
     operator = one(docs, "Deployment", "kedars-operator")
     metrics = one(docs, "Deployment", "kedars-metrics-apiserver")
     for deployment in (operator, metrics):
@@ -307,7 +327,7 @@ def test_every_option_reaches_the_objects():
 
 
 def test_optional_grants_can_be_turned_off():
-    docs = objects(render.variants()["restricted"])
+    docs = objects("restricted")
     names = {(d["kind"], d["metadata"]["name"]) for _, d in docs}
     assert ("ClusterRole", "kedars-view") not in names
     assert ("ClusterRoleBinding", "kedars-metrics-apiserver-auth-delegator") not in names
@@ -319,13 +339,13 @@ def test_optional_grants_can_be_turned_off():
 
 def test_two_operators_without_leader_election_are_refused():
     with pytest.raises(h.HelmRenderError, match="leaderElection"):
-        objects({"operator": {"replicas": 2, "leaderElection": {"enabled": False}}})
+        render.render({"operator": {"replicas": 2, "leaderElection": {"enabled": False}}})
 
 
 def test_offline_render_warns_that_the_aggregator_ca_is_unknown():
-    notes = render.render({})["kedars/templates/NOTES.txt"]
+    notes = rendered("default")["kedars/templates/NOTES.txt"]
     assert "requestheaderClientCA" in notes
-    notes = render.render(render.variants()["all"])["kedars/templates/NOTES.txt"]
+    notes = rendered("all")["kedars/templates/NOTES.txt"]
     assert "WARNING" not in notes
 
 
@@ -343,6 +363,6 @@ def test_every_value_is_documented():
 
 
 def test_readme_is_in_step_with_values():
-    result = subprocess.run(["python3", str(Path(gen_readme.__file__)), "--check"],
+    result = subprocess.run([sys.executable, str(Path(gen_readme.__file__)), "--check"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

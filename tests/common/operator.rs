@@ -32,6 +32,12 @@ pub struct OperatorOptions {
     pub env: Vec<(String, String)>,
     /// Ports to reuse (a restarted operator keeps its metrics API address); 0 picks one.
     pub metrics_api_port: u16,
+    /// Serve the external metrics API (all-in-one) and have the simulated HPA read it; off in
+    /// the split, where only `kedars metrics-server` processes serve it.
+    pub serve_metrics_api: bool,
+    /// `Some(port)`: serve the metrics feed there (mutual TLS, the Env's feed certificates); 0
+    /// picks a port. A restarted operator passes its predecessor's port to be followed.
+    pub feed_port: Option<u16>,
 }
 
 impl Default for OperatorOptions {
@@ -41,6 +47,8 @@ impl Default for OperatorOptions {
             lease: None,
             env: Vec::new(),
             metrics_api_port: 0,
+            serve_metrics_api: true,
+            feed_port: None,
         }
     }
 }
@@ -55,6 +63,8 @@ pub struct Operator {
     /// `https://127.0.0.1:<port>` (the external metrics API, all-in-one mode)
     pub metrics_api: String,
     pub metrics_api_port: u16,
+    /// The metrics feed's port, when it serves one.
+    pub feed_port: Option<u16>,
 }
 
 impl Operator {
@@ -83,19 +93,25 @@ pub struct Env {
     pub cluster: Arc<TestCluster>,
     pub dir: PathBuf,
     pub operators: Vec<Operator>,
+    /// `kedars metrics-server` processes following an operator's feed (the split).
+    pub metrics_servers: Vec<MetricsServer>,
     metrics_apis: MetricsApis,
+    feed: FeedFiles,
     client_ca: PathBuf,
     /// The aggregator's client (certificate included), as the HPA reads the metrics API.
     pub metrics_client: reqwest::Client,
     hpa: tokio::task::JoinHandle<()>,
     /// Every replica count each Deployment was written with, in order.
     pub history: ReplicaHistory,
+    /// The kedars binary the processes run (`kedars_binary()` unless changed).
+    pub binary: PathBuf,
 }
 
 impl Drop for Env {
     fn drop(&mut self) {
         self.hpa.abort();
         self.operators.clear();
+        self.metrics_servers.clear();
         if !std::thread::panicking() {
             std::fs::remove_dir_all(&self.dir).ok();
         } else {
@@ -132,6 +148,7 @@ impl Env {
             .timeout(Duration::from_secs(5))
             .build()
             .unwrap();
+        let feed = FeedFiles::write(&dir);
         let metrics_apis: MetricsApis = Arc::new(RwLock::new(Vec::new()));
         let hpa = tokio::spawn(hpa_sim::run(
             cluster.clone(),
@@ -144,11 +161,14 @@ impl Env {
             cluster,
             dir,
             operators: Vec::new(),
+            metrics_servers: Vec::new(),
             metrics_apis,
+            feed,
             client_ca,
             metrics_client: client,
             hpa,
             history,
+            binary: kedars_binary(),
         }
     }
 
@@ -162,14 +182,11 @@ impl Env {
             port => port,
         };
         let file = std::fs::File::create(&log).unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_kedars"));
+        let mut command = Command::new(&self.binary);
         command
             .arg("operator")
             .args(["--health-listen", &format!("127.0.0.1:{}", free_port())])
             .args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")])
-            .args(["--metrics-api-listen", &format!("127.0.0.1:{api_port}")])
-            .arg("--requestheader-client-ca-file")
-            .arg(&self.client_ca)
             .env("KUBECONFIG", self.cluster.kubeconfig_path())
             .env("WATCH_NAMESPACE", "")
             .env("POD_NAME", &options.name)
@@ -183,9 +200,31 @@ impl Env {
                 .args(["--lease-seconds", &seconds.to_string()]),
             None => command.arg("--leader-elect=false"),
         };
+        if options.serve_metrics_api {
+            command
+                .args(["--metrics-api-listen", &format!("127.0.0.1:{api_port}")])
+                .arg("--requestheader-client-ca-file")
+                .arg(&self.client_ca);
+        }
+        let feed_port = options.feed_port.map(|port| match port {
+            0 => free_port(),
+            port => port,
+        });
+        if let Some(port) = feed_port {
+            command
+                .args(["--feed-listen", &format!("127.0.0.1:{port}")])
+                .arg("--feed-cert-file")
+                .arg(&self.feed.operator_cert)
+                .arg("--feed-key-file")
+                .arg(&self.feed.operator_key)
+                .arg("--feed-client-ca-file")
+                .arg(&self.feed.clients_ca);
+        }
         let child = command.spawn().unwrap();
         let metrics_api = format!("https://127.0.0.1:{api_port}");
-        self.metrics_apis.write().unwrap().push(metrics_api.clone());
+        if options.serve_metrics_api {
+            self.metrics_apis.write().unwrap().push(metrics_api.clone());
+        }
         self.operators.push(Operator {
             child,
             name: options.name,
@@ -193,6 +232,48 @@ impl Env {
             metrics_url: format!("http://127.0.0.1:{metrics_port}/metrics"),
             metrics_api,
             metrics_api_port: api_port,
+            feed_port,
+        });
+        index
+    }
+
+    /// Starts a `kedars metrics-server` following the feed on `feed_port` (an operator's) with
+    /// `grace` (--feed-grace-seconds); the simulated HPA reads it from now on. Returns its index
+    /// in `metrics_servers`.
+    pub fn spawn_metrics_server(&mut self, feed_port: u16, grace: Duration) -> usize {
+        let index = self.metrics_servers.len();
+        let log = self.dir.join(format!("metrics-server-{index}.log"));
+        let (port, health_port) = (free_port(), free_port());
+        let file = std::fs::File::create(&log).unwrap();
+        let child = Command::new(&self.binary)
+            .arg("metrics-server")
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--health-listen", &format!("127.0.0.1:{health_port}")])
+            .arg("--requestheader-client-ca-file")
+            .arg(&self.client_ca)
+            .args([
+                "--operator-address",
+                &format!("https://127.0.0.1:{feed_port}"),
+            ])
+            .arg("--feed-cert-file")
+            .arg(&self.feed.client_cert)
+            .arg("--feed-key-file")
+            .arg(&self.feed.client_key)
+            .arg("--feed-ca-file")
+            .arg(&self.feed.operator_ca)
+            .args(["--feed-grace-seconds", &grace.as_secs_f64().to_string()])
+            .env("POD_NAME", format!("metrics-server-{index}"))
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .unwrap();
+        let url = format!("https://127.0.0.1:{port}");
+        self.metrics_apis.write().unwrap().push(url.clone());
+        self.metrics_servers.push(MetricsServer {
+            child,
+            log,
+            url,
+            readyz: format!("http://127.0.0.1:{health_port}/readyz"),
         });
         index
     }
@@ -205,13 +286,17 @@ impl Env {
         self.metrics_apis.write().unwrap().retain(|u| *u != url);
     }
 
-    /// Every operator's log, for failure messages.
+    /// Every operator's and metrics server's log, for failure messages.
     pub fn logs(&self) -> String {
-        self.operators
+        let operators = self
+            .operators
             .iter()
-            .map(|o| format!("--- {} ({})\n{}", o.name, o.log.display(), o.log_text()))
-            .collect::<Vec<_>>()
-            .join("\n")
+            .map(|o| format!("--- {} ({})\n{}", o.name, o.log.display(), o.log_text()));
+        let servers = self.metrics_servers.iter().map(|m| {
+            let text = std::fs::read_to_string(&m.log).unwrap_or_default();
+            format!("--- metrics server {} ({})\n{text}", m.url, m.log.display())
+        });
+        operators.chain(servers).collect::<Vec<_>>().join("\n")
     }
 
     pub fn apply(&self, object: Value) {
@@ -360,10 +445,21 @@ impl Env {
         metric: &str,
         scaled_object: &str,
     ) -> (u16, String) {
-        let url = format!(
-            "{}/apis/external.metrics.k8s.io/v1beta1/namespaces/{ns}/{metric}",
-            self.operators[index].metrics_api
-        );
+        let base = self.operators[index].metrics_api.clone();
+        self.external_metric_at(&base, ns, metric, scaled_object)
+            .await
+    }
+
+    /// What the metrics API at `base` (`https://host:port`) answers for one external metric, as
+    /// the HPA asks: `(status, body)`.
+    pub async fn external_metric_at(
+        &self,
+        base: &str,
+        ns: &str,
+        metric: &str,
+        scaled_object: &str,
+    ) -> (u16, String) {
+        let url = format!("{base}/apis/external.metrics.k8s.io/v1beta1/namespaces/{ns}/{metric}");
         let selector = format!("scaledobject.keda.sh/name={scaled_object}");
         let response = self
             .metrics_client
@@ -571,4 +667,77 @@ pub fn push_at(address: &str, password: Option<&str>, list: &str, n: usize) {
 /// A redis list trigger on `list`, 5 items per replica.
 pub fn redis_trigger(list: &str) -> Value {
     json!([{"type": "redis", "metadata": {"address": redis_address(), "listName": list, "listLength": "5"}}])
+}
+
+/// The kedars binary the processes run: cargo's (it builds the binary and sets
+/// `CARGO_BIN_EXE_kedars` for tests and benches, in their profile), else the one beside the
+/// running executable's `deps/` directory.
+pub fn kedars_binary() -> PathBuf {
+    if let Some(path) = option_env!("CARGO_BIN_EXE_kedars") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().unwrap();
+    let beside = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    beside.join("kedars")
+}
+
+/// The metrics feed's certificates as files: the operator's serving pair and the CA of the
+/// metrics servers' client certificates, and a metrics server's client pair and the operator's
+/// CA (two CAs, as in a cluster).
+struct FeedFiles {
+    operator_cert: PathBuf,
+    operator_key: PathBuf,
+    clients_ca: PathBuf,
+    client_cert: PathBuf,
+    client_key: PathBuf,
+    operator_ca: PathBuf,
+}
+
+impl FeedFiles {
+    fn write(dir: &std::path::Path) -> FeedFiles {
+        let operators = Pki::new("kedars-operator-ca");
+        let clients = Pki::new("kedars-metrics-server-ca");
+        let (operator_cert, operator_key) = operators.leaf(&["localhost", "127.0.0.1"]);
+        let (client_cert, client_key) = clients.leaf(&["metrics-server"]);
+        let file = |name: &str, pem: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, pem).unwrap();
+            path
+        };
+        FeedFiles {
+            operator_cert: file("feed-operator.crt", &operator_cert),
+            operator_key: file("feed-operator.key", &operator_key),
+            clients_ca: file("feed-clients-ca.crt", &clients.ca_pem),
+            client_cert: file("feed-client.crt", &client_cert),
+            client_key: file("feed-client.key", &client_key),
+            operator_ca: file("feed-operator-ca.crt", &operators.ca_pem),
+        }
+    }
+}
+
+/// A running `kedars metrics-server` following an operator's feed; killed when dropped.
+pub struct MetricsServer {
+    child: Child,
+    pub log: PathBuf,
+    /// `https://127.0.0.1:<port>`: its external metrics API.
+    pub url: String,
+    /// `http://127.0.0.1:<port>/readyz`
+    pub readyz: String,
+}
+
+impl MetricsServer {
+    /// The status /readyz answers (0: no answer).
+    pub async fn ready_status(&self) -> u16 {
+        match reqwest::get(&self.readyz).await {
+            Ok(response) => response.status().as_u16(),
+            Err(_) => 0,
+        }
+    }
+}
+
+impl Drop for MetricsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -149,6 +149,16 @@ APIService's caBundle and both Deployments stay in step and nothing restarts nee
       fieldPath: metadata.name
 - name: RUST_LOG
   value: {{ .Values.logLevel | quote }}
+- name: KEDARS_LOG_FORMAT
+  value: {{ include "kedars.logFormat" . | quote }}
+{{- end -}}
+
+{{/* The binary accepts exactly these; anything else would stop both containers at start. */}}
+{{- define "kedars.logFormat" -}}
+{{- if not (has .Values.logFormat (list "text" "json")) -}}
+{{- fail (printf "logFormat must be text or json, not %q" (toString .Values.logFormat)) -}}
+{{- end -}}
+{{- .Values.logFormat -}}
 {{- end -}}
 
 {{/* The pod-level scheduling settings both Deployments share. */}}

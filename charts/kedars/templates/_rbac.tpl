@@ -36,13 +36,13 @@ operator watches them cluster-wide. */}}
 {{- define "kedars.operator.namespacedRules" -}}
 - apiGroups: ["keda.sh"]
   resources: ["scaledobjects"]
-  verbs: {{ if .listWatch }}["list", "patch", "watch"]{{ else }}["patch"]{{ end }}
+  verbs: {{ if .listWatch }}["get", "list", "patch", "watch"]{{ else }}["get", "patch"]{{ end }}
 - apiGroups: ["keda.sh"]
   resources: ["scaledobjects/status"]
   verbs: ["patch"]
 - apiGroups: ["keda.sh"]
   resources: ["triggerauthentications"]
-  verbs: ["get"]
+  verbs: {{ if .listWatch }}["get", "list", "watch"]{{ else }}["get"]{{ end }}
 - apiGroups: ["autoscaling"]
   resources: ["horizontalpodautoscalers"]
   verbs: {{ if .listWatch }}["create", "delete", "list", "patch", "watch"]{{ else }}["create", "delete", "patch"]{{ end }}
