@@ -13,12 +13,19 @@ mod cases;
 
 use cases::{CASES, Expect, NOT_MANIFESTS, Wrap};
 
+/// `KEDARS_EXAMPLES_DIR`, else the project's shared copy beside the checkout
+/// (`../shared/keda-examples`, the newest), else the copy committed under tests/fixtures (a
+/// checkout elsewhere, e.g. CI's).
 fn examples_dir() -> PathBuf {
-    std::env::var_os("KEDARS_EXAMPLES_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/keda-examples")
-        })
+    if let Some(dir) = std::env::var_os("KEDARS_EXAMPLES_DIR") {
+        return dir.into();
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared/keda-examples");
+    if shared.join("INDEX.json").exists() {
+        return shared;
+    }
+    root.join("tests/fixtures/keda-examples")
 }
 
 const SCALED_OBJECT: &str = "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: snippet\nspec:\n  scaleTargetRef:\n    name: app\n";
@@ -95,7 +102,7 @@ fn verdict(label: &str, args: &[&str], stdin: &str, expect: &Expect) -> Option<S
 #[test]
 fn every_indexed_example_is_covered() {
     let index = std::fs::read_to_string(examples_dir().join("INDEX.json"))
-        .expect("KEDARS_EXAMPLES_DIR or ../shared/keda-examples holds INDEX.json");
+        .expect("the examples directory holds INDEX.json");
     let index: serde_json::Value = serde_json::from_str(&index).unwrap();
     let mut indexed: Vec<String> = index
         .as_array()

@@ -1,4 +1,5 @@
-//! KEDA's documentation examples (`../shared/keda-examples`, see its README): every whole
+//! KEDA's documentation examples (`../shared/keda-examples` or its copy in
+//! tests/fixtures, see its README): every whole
 //! manifest must pass validation, and every whole manifest named `9*` must fail with a reason.
 //! Snippets, and `00-` files with `{placeholders}`, are not manifests and are skipped.
 
@@ -7,14 +8,17 @@ use std::path::{Path, PathBuf};
 use super::{Neighbours, validate_scaled_object, validate_trigger_authentication};
 use crate::api::{ScaledObject, TriggerAuthentication};
 
-fn examples_dir() -> Option<PathBuf> {
+/// The project's shared copy beside the checkout (the newest), else the one committed under
+/// tests/fixtures.
+fn examples_dir() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     [
-        root.join("tests/keda-examples"),
         root.join("../shared/keda-examples"),
+        root.join("tests/fixtures/keda-examples"),
     ]
     .into_iter()
     .find(|dir| dir.join("INDEX.json").is_file())
+    .expect("tests/fixtures/keda-examples is committed")
 }
 
 /// The INDEX.json entries that are whole manifests.
@@ -57,12 +61,7 @@ fn of_kind<T: serde::de::DeserializeOwned>(
 
 #[test]
 fn keda_documentation_examples_validate() {
-    let Some(dir) = examples_dir() else {
-        eprintln!(
-            "skipped: no keda-examples directory (tests/keda-examples or ../shared/keda-examples)"
-        );
-        return;
-    };
+    let dir = examples_dir();
     let files = whole_manifests(&dir);
     assert!(
         files.len() >= 15,
