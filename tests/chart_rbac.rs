@@ -117,7 +117,7 @@ const OPERATOR: &[Call] = &[
         resource: "horizontalpodautoscalers",
         verbs: &["list", "watch"],
         scope: Scope::Watch,
-        site: "cli/operator.rs: watcher(Api<PartialObjectMeta<HorizontalPodAutoscaler>>), by \
+        site: "cli/operator.rs: watcher(Api<HorizontalPodAutoscaler>) (spec changes: owned_hpa_changes.rs), by \
                label: list, then watch",
     },
     Call {

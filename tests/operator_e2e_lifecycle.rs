@@ -194,3 +194,65 @@ async fn two_operators_one_scales_and_the_other_takes_over_within_the_lease() {
     assert_eq!(condition(&so, "Ready")["status"], "True", "{so:#}");
     assert_eq!(env.hpa_count(ns), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owned_hpa_edited_or_deleted_is_put_right_and_status_writes_cost_nothing() {
+    let env = Env::start().await;
+    let (ns, name, list) = ("owned", "worker", unique("e2e-owned"));
+    let hpa_name = format!("keda-hpa-{name}");
+    env.apply(namespace(ns));
+    env.apply(deployment(ns, name, 0));
+    env.apply(scaled_object(ns, name, redis_trigger(&list), json!({})));
+    push(&list, 12);
+    env.wait_replicas(ns, name, 3, SECS(20)).await;
+    // The simulated HPA controller rewrites the HPA's status every second (as the real one does
+    // every 15 s): none of those writes is a reason to reconcile, so no HPA apply follows.
+    let hpa_path = format!("/namespaces/{ns}/horizontalpodautoscalers/{hpa_name}");
+    let applies = || {
+        env.cluster
+            .requests()
+            .iter()
+            .filter(|r| r.starts_with("PATCH") && r.contains(&hpa_path))
+            .count()
+    };
+    let before = applies();
+    let status_writes = |hpa: Option<serde_json::Value>| hpa.map(|h| h["status"].to_string());
+    let first_status = status_writes(env.hpa(ns, &hpa_name));
+    tokio::time::sleep(SECS(4)).await;
+    assert_ne!(
+        status_writes(env.hpa(ns, &hpa_name)),
+        first_status,
+        "the HPA controller kept writing its status"
+    );
+    assert_eq!(
+        applies(),
+        before,
+        "no reconcile for the HPA's status writes"
+    );
+
+    // Someone edits the spec: put back.
+    let mut edited = env.hpa(ns, &hpa_name).unwrap();
+    edited["spec"]["maxReplicas"] = json!(99);
+    edited["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("managedFields");
+    env.cluster.apply_json(edited).unwrap();
+    env.wait(SECS(10), "maxReplicas put back", || {
+        let hpa = env.hpa(ns, &hpa_name).unwrap_or_default();
+        (hpa["spec"]["maxReplicas"] == 5)
+            .then_some(())
+            .ok_or_else(|| hpa["spec"].to_string())
+    })
+    .await;
+    // Someone deletes it: created again.
+    env.cluster
+        .delete_json(&common::hpa_sim::hpas(), ns, &hpa_name)
+        .unwrap();
+    env.wait(SECS(10), "the HPA created again", || {
+        env.hpa(ns, &hpa_name)
+            .map(|_| ())
+            .ok_or_else(|| "absent".to_string())
+    })
+    .await;
+}

@@ -10,10 +10,9 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::get;
 use clap::Args;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use kedars_scalers::Connections;
-use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{self, trigger_owners, trigger_self};
 use kube::runtime::events::{Recorder, Reporter as EventReporter};
 use kube::runtime::{Predicate, WatchStreamExt, applier, predicates};
@@ -27,6 +26,7 @@ use crate::controller::auth_watch;
 use crate::controller::context::{Context, OperatorConfig, REPORTING_CONTROLLER};
 use crate::controller::leader::{LeaderElection, LeaseConfig};
 use crate::controller::metrics::OperatorMetrics;
+use crate::controller::owned_hpa_changes::OwnedHpaChanges;
 use crate::controller::reconcile::{error_policy, reconcile};
 use crate::controller::reporter::{ChannelReporter, write_back};
 use crate::controller::scale::ScaleSubresource;
@@ -141,29 +141,29 @@ pub async fn run(args: &OperatorArgs) -> Result<(), OperatorError> {
         failures: Mutex::new(Default::default()),
         metrics: metrics.clone(),
     });
-    let (scaled_objects, hpas): (
-        Api<ScaledObject>,
-        Api<PartialObjectMeta<HorizontalPodAutoscaler>>,
-    ) = match watch_namespaces.as_slice() {
-        [one] => (
-            Api::namespaced(client.clone(), one),
-            Api::namespaced(client.clone(), one),
-        ),
-        _ => (Api::all(client.clone()), Api::all(client.clone())),
-    };
+    let (scaled_objects, hpas): (Api<ScaledObject>, Api<HorizontalPodAutoscaler>) =
+        match watch_namespaces.as_slice() {
+            [one] => (
+                Api::namespaced(client.clone(), one),
+                Api::namespaced(client.clone(), one),
+            ),
+            _ => (Api::all(client.clone()), Api::all(client.clone())),
+        };
     let (store, writer) = reflector::store();
     let scaled_object_changes = watcher(scaled_objects, watcher::Config::default())
         .default_backoff()
         .reflect(writer)
         .applied_objects()
         .predicate_filter(reconcile_worthy, Default::default());
-    // Any change of an owned HPA (edited or deleted by someone else) is put right.
+    // Any change of an owned HPA (edited or deleted by someone else) is put right; the HPA
+    // controller's status writes are not changes to put right.
+    let mut owned_hpa_changes = OwnedHpaChanges::default();
     let hpa_changes = watcher(
         hpas,
         watcher::Config::default().labels("app.kubernetes.io/managed-by=keda-operator"),
     )
     .default_backoff()
-    .touched_objects();
+    .try_filter_map(move |event| std::future::ready(Ok(owned_hpa_changes.filter(event))));
     let triggers = futures::stream::select_all([
         trigger_self(scaled_object_changes, ()).boxed(),
         trigger_owners(hpa_changes, (), ()).boxed(),

@@ -8,6 +8,7 @@ pub mod hpa;
 pub mod leader;
 pub mod metrics;
 pub mod objects;
+pub mod owned_hpa_changes;
 pub mod pause;
 pub mod reconcile;
 pub mod reporter;
