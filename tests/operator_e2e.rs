@@ -91,6 +91,43 @@ async fn redis_list_scales_from_zero_to_max_and_back_after_the_cooldown() {
     redis(&push);
     env.wait_replicas(ns, "grader", 5, Duration::from_secs(30))
         .await;
+    // KEDA's series, names and labels, so its dashboards work (§6).
+    let metric = format!("s0-redis-{list}");
+    let scaler_labels = format!(
+        r#"metric="{metric}",namespace="{ns}",scaledObject="grader",scaler="redisScaler",triggerIndex="0",type="scaledobject""#
+    );
+    let text = env.prometheus_text(0).await;
+    for (name, labels) in [
+        ("keda_build_info", "version=".to_string()),
+        ("keda_scaler_metrics_value", scaler_labels.clone()),
+        ("keda_scaler_metrics_latency_seconds", scaler_labels.clone()),
+        ("keda_scaler_active", scaler_labels.clone()),
+        (
+            "keda_internal_scale_loop_latency_seconds",
+            format!(r#"namespace="{ns}",resource="grader",type="scaledobject""#),
+        ),
+        (
+            "keda_resource_registered_total",
+            format!(r#"namespace="{ns}",type="scaled_object""#),
+        ),
+        (
+            "keda_trigger_registered_total",
+            r#"type="redis""#.to_string(),
+        ),
+    ] {
+        let found = text
+            .lines()
+            .any(|l| l.starts_with(&format!("{name}{{")) && l.contains(&labels));
+        assert!(found, "no {name} with {labels} in:\n{text}");
+    }
+    let value_line = text
+        .lines()
+        .find(|l| l.starts_with("keda_scaler_metrics_value{") && l.contains(&scaler_labels))
+        .unwrap();
+    assert!(
+        value_line.ends_with(" 30"),
+        "the list's length, 12 + 18: {value_line}"
+    );
 
     redis(&["del", &list]);
     env.wait_replicas(ns, "grader", 0, Duration::from_secs(30))

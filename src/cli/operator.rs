@@ -186,8 +186,7 @@ pub async fn run(args: &OperatorArgs) -> Result<(), OperatorError> {
         }
     });
     serve_health(args.health_listen, ready).await?;
-    serve_metrics(args.metrics_listen, metrics.clone()).await?;
-    tokio::spawn(count_registered(store.clone(), metrics.clone()));
+    serve_metrics(args.metrics_listen, metrics.clone(), store.clone()).await?;
     if let Some(addr) = args.metrics_api_listen {
         serve_metrics_api(args, addr, engine.clone()).await?;
     }
@@ -281,11 +280,18 @@ async fn elect(args: &OperatorArgs, client: &kube::Client) -> Option<Arc<LeaderE
 async fn serve_metrics(
     addr: SocketAddr,
     metrics: Arc<OperatorMetrics>,
+    store: kube::runtime::reflector::Store<ScaledObject>,
 ) -> Result<(), OperatorError> {
+    // One scrape at a time: the registered counts are reset and recounted for each.
+    let scrape = Arc::new(Mutex::new(()));
     let router = Router::new().route(
         "/metrics",
         get(move || {
-            let body = metrics.render();
+            let body = {
+                let _one = scrape.lock().unwrap_or_else(|e| e.into_inner());
+                count_registered(&store, &metrics);
+                metrics.render()
+            };
             async move {
                 (
                     [(
@@ -308,29 +314,26 @@ async fn serve_metrics(
     Ok(())
 }
 
-/// Recounts registered ScaledObjects and triggers from the watch cache every few seconds.
-async fn count_registered(
-    store: kube::runtime::reflector::Store<ScaledObject>,
-    metrics: Arc<OperatorMetrics>,
+/// Registered ScaledObjects and triggers, counted from the watch cache when scraped: always
+/// current, and no work between scrapes.
+fn count_registered(
+    store: &kube::runtime::reflector::Store<ScaledObject>,
+    metrics: &OperatorMetrics,
 ) {
-    let mut tick = tokio::time::interval(Duration::from_secs(5));
-    loop {
-        tick.tick().await;
-        let mut per_namespace = std::collections::BTreeMap::<String, i64>::new();
-        let mut per_type = std::collections::BTreeMap::<String, i64>::new();
-        for so in store.state() {
-            *per_namespace
-                .entry(so.metadata.namespace.clone().unwrap_or_default())
-                .or_default() += 1;
-            for trigger in &so.spec.triggers {
-                *per_type.entry(trigger.type_.clone()).or_default() += 1;
-            }
+    let mut per_namespace = std::collections::BTreeMap::<String, i64>::new();
+    let mut per_type = std::collections::BTreeMap::<String, i64>::new();
+    for so in store.state() {
+        *per_namespace
+            .entry(so.metadata.namespace.clone().unwrap_or_default())
+            .or_default() += 1;
+        for trigger in &so.spec.triggers {
+            *per_type.entry(trigger.type_.clone()).or_default() += 1;
         }
-        metrics.set_registered(
-            &per_namespace.into_iter().collect::<Vec<_>>(),
-            &per_type.into_iter().collect::<Vec<_>>(),
-        );
     }
+    metrics.set_registered(
+        &per_namespace.into_iter().collect::<Vec<_>>(),
+        &per_type.into_iter().collect::<Vec<_>>(),
+    );
 }
 
 async fn serve_health(
