@@ -12,7 +12,8 @@ use kedars::engine::clock::SystemClock;
 use kedars::engine::registry::Engine;
 use kedars::engine::scale_loop::LoopContext;
 use kedars::engine::scaled_object::ScaledObjectRuntime;
-use kedars::engine::target::{InMemoryTarget, PollReport, Reporter};
+use kedars::engine::state::ObjectKey;
+use kedars::engine::target::{InMemoryTarget, PollReport, Reporter, ScaleTarget};
 use kedars::scalers::{Connections, TriggerContext};
 
 pub const NAMESPACE: &str = "bench";
@@ -64,12 +65,27 @@ impl Fleet {
     /// Builds every runtime and starts its polling loop (first poll at once). Must run inside a
     /// tokio runtime: the engine spawns one task per ScaledObject.
     pub fn load(spec: &FleetSpec, redis_address: &str) -> Fleet {
+        Fleet::load_observed(spec, redis_address, Arc::new(InMemoryTarget::new(1)), None)
+    }
+
+    /// `load` with the bench's own target (to see when each poll starts) and an observer that
+    /// hears every report after it is counted.
+    pub fn load_observed(
+        spec: &FleetSpec,
+        redis_address: &str,
+        target: Arc<dyn ScaleTarget>,
+        observer: Option<Arc<dyn Reporter>>,
+    ) -> Fleet {
         let started = Instant::now();
         let polls = Arc::new(CountingReporter::default());
+        let reporter: Arc<dyn Reporter> = match observer {
+            Some(observer) => Arc::new(Tee(polls.clone(), observer)),
+            None => polls.clone(),
+        };
         let engine = Arc::new(Engine::new(
             LoopContext {
-                target: Arc::new(InMemoryTarget::new(1)),
-                reporter: polls.clone(),
+                target,
+                reporter,
                 clock: Arc::new(SystemClock),
             },
             spec.max_metric_age,
@@ -184,5 +200,19 @@ impl CountingReporter {
 impl Reporter for CountingReporter {
     fn report(&self, _report: &PollReport) {
         self.polls.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Counts every report, then hands it to an observer.
+struct Tee(Arc<CountingReporter>, Arc<dyn Reporter>);
+
+impl Reporter for Tee {
+    fn report(&self, report: &PollReport) {
+        self.0.report(report);
+        self.1.report(report);
+    }
+
+    fn removed(&self, key: &ObjectKey) {
+        self.1.removed(key);
     }
 }

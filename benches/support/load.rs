@@ -235,3 +235,17 @@ impl SplitMix64 {
         (self.next() % n as u64) as usize
     }
 }
+
+/// One keep-alive client connection, for callers that send their own requests (the reaction
+/// probes read one metric over and over).
+pub struct Connection(Sender);
+
+impl Connection {
+    pub async fn open(addr: SocketAddr, transport: &Transport) -> Result<Connection, BoxError> {
+        Ok(Connection(connect(addr, transport).await?))
+    }
+
+    pub async fn get(&mut self, path: &str) -> Result<(StatusCode, Bytes), BoxError> {
+        request(&mut self.0, path).await
+    }
+}

@@ -6,8 +6,10 @@
 pub mod fleet;
 pub mod load;
 pub mod machine;
+pub mod process;
 pub mod redis;
 pub mod servers;
+pub mod timing;
 
 use std::time::Duration;
 

@@ -115,3 +115,89 @@ async fn connect(port: u16) -> MultiplexedConnection {
         }
     }
 }
+
+/// Redis's own bookkeeping of one command: calls and CPU microseconds per call.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CommandStat {
+    pub calls: u64,
+    pub usec_per_call: f64,
+}
+
+/// LLEN throughput as `redis-benchmark` measures it: `clients` connections, `pipeline`
+/// commands in flight on each.
+#[derive(Debug, Clone, Copy)]
+pub struct Benchmark {
+    pub clients: usize,
+    pub pipeline: usize,
+    pub requests_per_second: f64,
+}
+
+impl PrivateRedis {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Every command's statistics since the last reset, by lower-case name.
+    pub async fn command_stats(&mut self) -> Vec<(String, CommandStat)> {
+        let info: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query_async(&mut self.conn)
+            .await
+            .expect("INFO commandstats");
+        command_stats(&info)
+    }
+
+    /// `redis-benchmark` sending `LLEN <list>` (what the scaler's script does for a list), from
+    /// its own process. `None` if redis-benchmark is not installed.
+    pub fn benchmark_llen(
+        &self,
+        list: &str,
+        clients: usize,
+        pipeline: usize,
+        requests: usize,
+    ) -> Option<Benchmark> {
+        let out = Command::new("redis-benchmark")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-c", &clients.to_string(), "-P", &pipeline.to_string()])
+            .args(["-n", &requests.to_string(), "--csv", "LLEN", list])
+            .stderr(Stdio::null())
+            .output()
+            .ok()?;
+        // --csv: a header line, then `"LLEN list-00000","<rps>",...`.
+        let text = String::from_utf8_lossy(&out.stdout);
+        let rps = text
+            .lines()
+            .find(|l| l.starts_with("\"LLEN"))?
+            .split(',')
+            .nth(1)?
+            .trim_matches('"')
+            .parse()
+            .ok()?;
+        Some(Benchmark {
+            clients,
+            pipeline,
+            requests_per_second: rps,
+        })
+    }
+}
+
+fn command_stats(info: &str) -> Vec<(String, CommandStat)> {
+    info.lines()
+        .filter_map(|line| {
+            let (name, stats) = line.trim().strip_prefix("cmdstat_")?.split_once(':')?;
+            let field = |key: &str| {
+                stats
+                    .split(',')
+                    .find_map(|kv| kv.strip_prefix(key))
+                    .and_then(|v| v.parse::<f64>().ok())
+            };
+            Some((
+                name.to_string(),
+                CommandStat {
+                    calls: field("calls=")? as u64,
+                    usec_per_call: field("usec_per_call=").unwrap_or(0.0),
+                },
+            ))
+        })
+        .collect()
+}
