@@ -235,14 +235,14 @@ pub async fn run(args: &OperatorArgs) -> Result<(), OperatorError> {
     Ok(())
 }
 
-/// What a reconcile acts on: the spec (generation), labels, annotations (pause), finalizers and
-/// deletion. The status changes on every poll through the operator's own patches, and those
-/// must not start a reconcile each time.
+/// What a reconcile acts on: the spec (generation), annotations (pause) and deletion, as KEDA's
+/// predicates. Not the status, which the operator's own patches change at every poll, nor the
+/// finalizer and label a reconcile adds itself: each would start a second reconcile of every
+/// ScaledObject for nothing (a label or finalizer someone removes comes back at the periodic
+/// resync, as in KEDA).
 fn reconcile_worthy(so: &ScaledObject) -> Option<u64> {
     predicates::generation
-        .combine(predicates::labels)
         .combine(predicates::annotations)
-        .combine(predicates::finalizers)
         .combine(deletion_requested)
         .hash_property(so)
 }
