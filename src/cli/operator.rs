@@ -35,6 +35,8 @@ use crate::engine::registry::{Engine, MetricAge};
 use crate::engine::scale_loop::LoopContext;
 use crate::metrics_api::{self, server, tls};
 
+const DEFAULT_CONCURRENT_RECONCILES: u16 = 16;
+
 #[derive(Debug, Clone, Args)]
 pub struct OperatorArgs {
     /// Namespaces to watch, comma-separated; empty: all (KEDA's WATCH_NAMESPACE).
@@ -77,6 +79,15 @@ pub struct OperatorArgs {
     /// Seconds a leader may go without renewing before another takes over.
     #[arg(long, default_value_t = 15)]
     pub lease_seconds: u64,
+    /// ScaledObjects reconciled at once; 0: no limit. KEDA's variable, with a higher default
+    /// (KEDA: 5): a reconcile is a handful of requests, and a bound keeps a restart with
+    /// thousands of ScaledObjects from opening thousands of connections to the API server.
+    #[arg(
+        long,
+        env = "KEDA_SCALEDOBJECT_CTRL_MAX_RECONCILES",
+        default_value_t = DEFAULT_CONCURRENT_RECONCILES
+    )]
+    pub max_concurrent_reconciles: u16,
     #[command(flatten)]
     pub feed: super::feed::FeedServerArgs,
 }
@@ -221,7 +232,7 @@ pub async fn run(args: &OperatorArgs) -> Result<(), OperatorError> {
         ctx,
         store,
         triggers.take_until(stop_rx),
-        controller::Config::default(),
+        controller::Config::default().concurrency(args.max_concurrent_reconciles),
     )
     .for_each(|result| async move {
         if let Err(e) = result {

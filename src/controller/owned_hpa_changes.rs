@@ -30,7 +30,9 @@ fn fingerprint(hpa: &HorizontalPodAutoscaler) -> u64 {
 
 impl OwnedHpaChanges {
     /// The HPA of `event` when it changed in a way that matters, or was deleted (its
-    /// ScaledObject then creates it again); `None` for status-only writes and restarts.
+    /// ScaledObject then creates it again); `None` for status-only writes, restarts, and an HPA
+    /// seen for the first time: its ScaledObject's reconcile has just created it (or, listed at
+    /// start-up, is reconciling it anyway), and reconciling again would only repeat that work.
     pub fn filter(
         &mut self,
         event: Event<HorizontalPodAutoscaler>,
@@ -39,7 +41,7 @@ impl OwnedHpaChanges {
             Event::Apply(hpa) | Event::InitApply(hpa) => {
                 let digest = fingerprint(&hpa);
                 let previous = self.seen.insert(ObjectRef::from_obj(&hpa), digest);
-                (previous != Some(digest)).then_some(hpa)
+                previous.is_some_and(|p| p != digest).then_some(hpa)
             }
             Event::Delete(hpa) => {
                 self.seen.remove(&ObjectRef::from_obj(&hpa));
@@ -73,7 +75,7 @@ mod tests {
         let passed = |changes: &mut OwnedHpaChanges, event| changes.filter(event).is_some();
         let cases = [
             (Event::Init, false, "a restart"),
-            (Event::InitApply(hpa(1, "a", 1)), true, "first seen"),
+            (Event::InitApply(hpa(1, "a", 1)), false, "first seen"),
             (Event::InitDone, false, "listed"),
             (
                 Event::Apply(hpa(1, "a", 2)),
@@ -92,7 +94,12 @@ mod tests {
                 true,
                 "deleted: to be created again",
             ),
-            (Event::Apply(hpa(1, "b", 0)), true, "created again"),
+            (
+                Event::Apply(hpa(1, "b", 0)),
+                false,
+                "created again, by that reconcile",
+            ),
+            (Event::Apply(hpa(3, "b", 0)), true, "then edited"),
         ];
         for (event, expected, what) in cases {
             assert_eq!(passed(&mut changes, event), expected, "{what}");
