@@ -135,4 +135,30 @@ mod tests {
             kedars_scalers::KNOWN_TYPES
         );
     }
+
+    #[test]
+    fn operator_concurrency_and_metric_age_defaults() {
+        let operator = |args: &[&str]| {
+            let argv = ["kedars", "operator"].iter().chain(args).copied();
+            match Cli::try_parse_from(argv).unwrap().command {
+                Command::Operator(args) => args,
+                other => panic!("{other:?}"),
+            }
+        };
+        // Unless the environment sets KEDA's variable, as a deployment may.
+        if std::env::var_os("KEDA_SCALEDOBJECT_CTRL_MAX_RECONCILES").is_none() {
+            assert_eq!(operator(&[]).max_concurrent_reconciles, 16);
+        }
+        let unbounded = operator(&["--max-concurrent-reconciles", "0"]);
+        assert_eq!(unbounded.max_concurrent_reconciles, 0);
+        assert_eq!(
+            operator(&[]).max_metric_age,
+            None,
+            "follows pollingInterval"
+        );
+        assert_eq!(
+            operator(&["--max-metric-age", "20"]).max_metric_age,
+            Some(20)
+        );
+    }
 }
