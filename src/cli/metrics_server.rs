@@ -5,7 +5,6 @@
 //! metrics.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -15,11 +14,12 @@ use clap::Args;
 use kedars_scalers::Connections;
 
 use super::run::{load_and_prepare, stop_signal};
+use super::serving_tls::{ServingTlsArgs, ServingTlsError};
 use crate::engine::clock::SystemClock;
 use crate::engine::registry::{Engine, MetricAge};
 use crate::engine::scale_loop::LoopContext;
 use crate::engine::target::{InMemoryTarget, RecordingReporter};
-use crate::metrics_api::{self, MetricsSource, server, tls};
+use crate::metrics_api::{self, MetricsSource, server};
 
 #[derive(Debug, Clone, Args)]
 pub struct MetricsServerArgs {
@@ -40,21 +40,8 @@ pub struct MetricsServerArgs {
     /// certificate, and readiness is what takes a metrics server without values out of service.
     #[arg(long)]
     pub health_listen: Option<SocketAddr>,
-    /// Serving certificate (PEM); with --tls-private-key-file. Default: a self-signed pair.
-    #[arg(long, requires = "tls_private_key_file")]
-    pub tls_cert_file: Option<PathBuf>,
-    #[arg(long, requires = "tls_cert_file")]
-    pub tls_private_key_file: Option<PathBuf>,
-    /// CA that signs client certificates allowed to read metrics.
-    #[arg(long)]
-    pub client_ca_file: Option<PathBuf>,
-    /// CA of the aggregator's proxy client certificate (the API server's
-    /// --requestheader-client-ca-file).
-    #[arg(long)]
-    pub requestheader_client_ca_file: Option<PathBuf>,
-    /// Serve any client, authenticated or not. Only for local experiments.
-    #[arg(long)]
-    pub insecure_allow_any_client: bool,
+    #[command(flatten)]
+    pub tls: ServingTlsArgs,
     /// Seconds a value served to the HPA may be old before a request queries the source itself.
     /// Default: each ScaledObject's pollingInterval + 1 s (its polls keep values fresher).
     #[arg(long)]
@@ -65,13 +52,8 @@ pub struct MetricsServerArgs {
 
 #[derive(Debug, thiserror::Error)]
 pub enum MetricsServerError {
-    #[error(
-        "client authentication needs --client-ca-file or --requestheader-client-ca-file; pass \
-         --insecure-allow-any-client to serve anyone"
-    )]
-    NoClientAuth,
     #[error(transparent)]
-    Tls(#[from] tls::TlsError),
+    Tls(#[from] ServingTlsError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("{0}")]
@@ -80,27 +62,9 @@ pub enum MetricsServerError {
     Feed(#[from] crate::feed::FeedError),
 }
 
-fn client_auth(args: &MetricsServerArgs) -> Result<tls::ClientAuth, MetricsServerError> {
-    let cas: Vec<PathBuf> = [&args.client_ca_file, &args.requestheader_client_ca_file]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect();
-    match (cas.is_empty(), args.insecure_allow_any_client) {
-        (false, _) => Ok(tls::ClientAuth::SignedBy(cas)),
-        (true, true) => Ok(tls::ClientAuth::Anyone),
-        (true, false) => Err(MetricsServerError::NoClientAuth),
-    }
-}
-
 /// Serves until SIGTERM or Ctrl-C.
 pub async fn run(args: &MetricsServerArgs) -> Result<(), MetricsServerError> {
-    let clients = client_auth(args)?;
-    let identity = match (&args.tls_cert_file, &args.tls_private_key_file) {
-        (Some(cert), Some(key)) => tls::identity_from_files(cert, key)?,
-        _ => tls::self_signed(&[])?,
-    };
-    let config = tls::server_config(identity, &clients)?;
+    let config = args.tls.server_config()?;
     let (source, origin): (Arc<dyn MetricsSource>, String) = match super::feed::follow(&args.feed)?
     {
         Some(client) => {

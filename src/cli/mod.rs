@@ -6,6 +6,7 @@ pub mod logging;
 pub mod metrics_server;
 pub mod operator;
 pub mod run;
+pub mod serving_tls;
 pub mod simulate;
 
 use clap::{Parser, Subcommand};

@@ -3,7 +3,6 @@
 //! (all-in-one mode for small clusters).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,6 +20,7 @@ use kube::{Api, Resource};
 use tokio::sync::mpsc;
 
 use super::run::stop_signal;
+use super::serving_tls::ServingTlsArgs;
 use crate::api::ScaledObject;
 use crate::controller::auth_watch;
 use crate::controller::context::{Context, OperatorConfig, REPORTING_CONTROLLER};
@@ -54,16 +54,9 @@ pub struct OperatorArgs {
     /// Also serve the external metrics API here (all-in-one mode).
     #[arg(long)]
     pub metrics_api_listen: Option<SocketAddr>,
-    #[arg(long, requires = "tls_private_key_file")]
-    pub tls_cert_file: Option<PathBuf>,
-    #[arg(long, requires = "tls_cert_file")]
-    pub tls_private_key_file: Option<PathBuf>,
-    #[arg(long)]
-    pub client_ca_file: Option<PathBuf>,
-    #[arg(long)]
-    pub requestheader_client_ca_file: Option<PathBuf>,
-    #[arg(long)]
-    pub insecure_allow_any_client: bool,
+    /// The metrics API's TLS (with --metrics-api-listen).
+    #[command(flatten)]
+    pub tls: ServingTlsArgs,
     /// Seconds a value served to the HPA may be old before a request queries the source itself.
     /// Default: each ScaledObject's pollingInterval + 1 s (its polls keep values fresher).
     #[arg(long)]
@@ -382,25 +375,10 @@ async fn serve_metrics_api(
     addr: SocketAddr,
     engine: Arc<Engine>,
 ) -> Result<(), OperatorError> {
-    let cas: Vec<PathBuf> = [&args.client_ca_file, &args.requestheader_client_ca_file]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect();
-    let clients = match (cas.is_empty(), args.insecure_allow_any_client) {
-        (false, _) => tls::ClientAuth::SignedBy(cas),
-        (true, true) => tls::ClientAuth::Anyone,
-        (true, false) => {
-            return Err(OperatorError::Config(
-                "--metrics-api-listen needs --client-ca-file or --requestheader-client-ca-file (or --insecure-allow-any-client)".into(),
-            ))
-        }
-    };
-    let identity = match (&args.tls_cert_file, &args.tls_private_key_file) {
-        (Some(cert), Some(key)) => tls::identity_from_files(cert, key)?,
-        _ => tls::self_signed(&[])?,
-    };
-    let config = tls::server_config(identity, &clients)?;
+    let config = args
+        .tls
+        .server_config()
+        .map_err(|e| OperatorError::Config(format!("--metrics-api-listen: {e}")))?;
     let listener = server::bind(addr).await?;
     tracing::info!("external metrics API on https://{}", listener.local_addr()?);
     tokio::spawn(server::serve_tls(
