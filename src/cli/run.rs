@@ -80,7 +80,9 @@ fn prepare(set: &ManifestSet, connections: &Arc<Connections>) -> Prepared {
         }
         let resolved = resolve::resolve_scaled_object(set, &so, &ResolveOptions::default());
         let contexts: Vec<_> = resolved.triggers.into_iter().map(Result::ok).collect();
-        if let Some(replicas) = workload_replicas(set, &key, &so.spec.scale_target_ref.name) {
+        if let Some(replicas) =
+            set.workload_replicas(&key.namespace, &so.spec.scale_target_ref.name)
+        {
             prepared.initial_replicas.push((key.clone(), replicas));
         }
         match build::runtime(so, &contexts, connections) {
@@ -89,22 +91,6 @@ fn prepare(set: &ManifestSet, connections: &Arc<Connections>) -> Prepared {
         }
     }
     prepared
-}
-
-/// `spec.replicas` of the Deployment or StatefulSet the manifests give for the target.
-fn workload_replicas(set: &ManifestSet, key: &ObjectKey, name: &str) -> Option<i32> {
-    let matches = |meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
-        meta.name.as_deref() == Some(name)
-            && meta.namespace.as_deref().unwrap_or("default") == key.namespace
-    };
-    let deployment = set.deployments.iter().find(|d| matches(&d.object.metadata));
-    let stateful_set = set
-        .stateful_sets
-        .iter()
-        .find(|s| matches(&s.object.metadata));
-    deployment
-        .and_then(|d| d.object.spec.as_ref()?.replicas)
-        .or_else(|| stateful_set.and_then(|s| s.object.spec.as_ref()?.replicas))
 }
 
 /// Loads manifests and prepares every valid ScaledObject; `Err` when an input cannot be read.

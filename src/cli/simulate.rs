@@ -180,7 +180,7 @@ fn key_of(so: &ScaledObject) -> ObjectKey {
 fn options(args: &SimulateArgs, set: &ManifestSet, so: &ScaledObject) -> Options {
     let initial = args
         .current
-        .or_else(|| workload_replicas(set, so))
+        .or_else(|| set.workload_replicas(&key_of(so).namespace, &so.spec.scale_target_ref.name))
         .unwrap_or_else(|| so.spec.min_replica_count.unwrap_or(0));
     Options {
         from: args.from,
@@ -188,22 +188,4 @@ fn options(args: &SimulateArgs, set: &ManifestSet, so: &ScaledObject) -> Options
         step: args.step,
         initial_replicas: initial,
     }
-}
-
-/// `spec.replicas` of the Deployment or StatefulSet the manifests give for the target.
-fn workload_replicas(set: &ManifestSet, so: &ScaledObject) -> Option<i32> {
-    let key = key_of(so);
-    let name = so.spec.scale_target_ref.name.as_str();
-    let matches = |meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
-        meta.name.as_deref() == Some(name)
-            && meta.namespace.as_deref().unwrap_or("default") == key.namespace
-    };
-    let deployment = set.deployments.iter().find(|d| matches(&d.object.metadata));
-    let stateful_set = set
-        .stateful_sets
-        .iter()
-        .find(|s| matches(&s.object.metadata));
-    deployment
-        .and_then(|d| d.object.spec.as_ref()?.replicas)
-        .or_else(|| stateful_set.and_then(|s| s.object.spec.as_ref()?.replicas))
 }

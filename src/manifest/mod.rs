@@ -159,4 +159,24 @@ impl ManifestSet {
         self.errors.extend(other.errors);
         self.skipped.extend(other.skipped);
     }
+
+    /// `spec.replicas` of the Deployment (else StatefulSet) named `name` in `namespace`, when
+    /// these manifests give one: where `kedars run` and `simulate` start the workload.
+    pub fn workload_replicas(&self, namespace: &str, name: &str) -> Option<i32> {
+        let matches = |meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+            meta.name.as_deref() == Some(name)
+                && meta.namespace.as_deref().unwrap_or("default") == namespace
+        };
+        let deployment = self
+            .deployments
+            .iter()
+            .find(|d| matches(&d.object.metadata));
+        let stateful_set = self
+            .stateful_sets
+            .iter()
+            .find(|s| matches(&s.object.metadata));
+        deployment
+            .and_then(|d| d.object.spec.as_ref()?.replicas)
+            .or_else(|| stateful_set.and_then(|s| s.object.spec.as_ref()?.replicas))
+    }
 }
